@@ -1,0 +1,55 @@
+# lstm-lab: `make train` and `make test` each set up .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+# torch is pinned here, not in pyproject.toml: an open range would pull a multi-GB CUDA
+# build. Override for another build, e.g. `make install TORCH=2.9.1`.
+TORCH ?= 2.13.0
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(TORCH)
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: help install train test test-all lint format tensorboard clean
+
+help:
+	@echo "make install      create $(VENV) with torch==$(TORCH) and the project (editable)"
+	@echo "make train        train the default experiment (bilstm); ARGS='experiment=stacked_lstm'"
+	@echo "make test         fast test suite; make test-all adds the slow quality tests"
+	@echo "make lint         ruff check + ruff format --check"
+	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006"
+	@echo "make clean        remove outputs/ runs and caches (keeps $(VENV))"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "torch==$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+train: $(STAMP)
+	$(BIN)/python train.py $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -m "slow or not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+tensorboard: $(STAMP)
+	$(BIN)/tensorboard --logdir outputs --host 127.0.0.1 --port 6006
+
+clean:
+	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+	rm -rf .pytest_cache .ruff_cache build src/*.egg-info
+	find . -name __pycache__ -not -path "./$(VENV)/*" -exec rm -rf {} +

@@ -1,0 +1,81 @@
+"""The seed's first example: windows of f(x) = x*sin(x) predicting the next value."""
+
+from __future__ import annotations
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor
+
+from lstm_lab.data.streams import FixedBatches, ShuffledBatches
+
+
+def sine_product_series() -> tuple[Tensor, Tensor]:
+    """The seed's grid, x in [-20, 20) every 0.1, and f(x) = x*sin(x), in float64."""
+    xs = torch.arange(-2000, 2000, 10, dtype=torch.float64) * 0.01
+    return xs, xs * torch.sin(xs)
+
+
+def make_windows(ys: Tensor, lookback: int) -> tuple[Tensor, Tensor]:
+    """All windows of `lookback` values, shaped (N, lookback, 1), and the value after each."""
+    windows = ys.unfold(0, lookback, 1)[: len(ys) - lookback]
+    return windows.unsqueeze(-1), ys[lookback:]
+
+
+class SineProductDataModule(pl.LightningDataModule):
+    """Chronological train/val/test windows of x*sin(x); the test part is the seed's last 20%."""
+
+    def __init__(
+        self,
+        lookback: int = 5,
+        train_ratio: float = 0.8,
+        val_fraction: float = 0.1,
+        scale: str = "standard",
+        batch_size: int = 50,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.lookback = lookback
+        self.train_ratio = train_ratio
+        self.val_fraction = val_fraction
+        self.scale = scale
+        self.batch_size = batch_size
+        self._build()
+
+    def _build(self) -> None:
+        self.xs, ys = sine_product_series()
+        x, y = make_windows(ys, self.lookback)
+        split = int(len(x) * self.train_ratio)  # the seed's split position
+        n_val = round(split * self.val_fraction)
+        n_train = split - n_val
+        self.ys = ys.float()
+        self.train = (x[:n_train].float(), y[:n_train].float())
+        self.val = (x[n_train:split].float(), y[n_train:split].float())
+        self.test = (x[split:].float(), y[split:].float())
+        # Targets of window i sit at series index i + lookback, so the test targets are
+        # the last len(test) points: their x positions, for plots.
+        self.test_xs = self.xs[self.lookback + split :].float()
+        # Statistics come only from values the training windows see (inputs and targets).
+        train_values = ys[: n_train + self.lookback]
+        if self.scale == "standard":
+            self._loc, self._scale = float(train_values.mean()), float(train_values.std())
+        else:
+            self._loc, self._scale = 0.0, 1.0
+
+    @property
+    def scaling(self) -> tuple[float, float]:
+        """(loc, scale) the model uses to standardise inputs and targets."""
+        return self._loc, self._scale
+
+    def train_dataloader(self) -> ShuffledBatches:
+        device = self.trainer.strategy.root_device if self.trainer else torch.device("cpu")
+        seed = torch.initial_seed() + (self.trainer.global_rank if self.trainer else 0)
+        num_steps = self.trainer.max_steps if self.trainer else len(self.train[0])
+        tensors = tuple(t.to(device) for t in self.train)
+        return ShuffledBatches(tensors, self.batch_size, num_steps, seed)
+
+    def val_dataloader(self) -> FixedBatches:
+        # The whole split as one batch: it is tiny, and one batch means one step of overhead.
+        return FixedBatches(self.val)
+
+    def test_dataloader(self) -> FixedBatches:
+        return FixedBatches(self.test)

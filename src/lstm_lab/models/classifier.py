@@ -1,0 +1,48 @@
+"""LSTMSequenceClassifier: a binary label for every time step (Keras' TimeDistributed Dense)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import Tensor, nn
+from torch.nn.functional import binary_cross_entropy_with_logits
+
+from lstm_lab.models.base import LSTMModule
+from lstm_lab.models.encoder import LSTMEncoder
+
+
+class LSTMSequenceClassifier(LSTMModule):
+    """(Bi)LSTM with a shared per-step linear head; BCE; per-step and whole-sequence accuracy."""
+
+    def __init__(
+        self,
+        hidden_size: int = 20,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        merge_mode: str = "concat",
+        init: str = "torch",
+        input_size: int = 1,
+        optimizer: dict[str, Any] | None = None,
+        scheduler: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(optimizer, scheduler)
+        self.save_hyperparameters()
+        self.encoder = LSTMEncoder(
+            input_size, hidden_size, num_layers, dropout, bidirectional, merge_mode, init
+        )
+        self.head = nn.Linear(self.encoder.out_features, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, T, input_size) sequences -> (B, T) logits, one per step."""
+        return self.head(self.encoder(x, return_sequences=True)).squeeze(-1)
+
+    def _shared_step(self, batch: tuple[Tensor, ...]) -> tuple[Tensor, dict[str, Tensor]]:
+        x, y = batch
+        logits = self(x)
+        loss = binary_cross_entropy_with_logits(logits, y)
+        correct = (logits > 0) == y.bool()
+        return loss, {
+            "acc": correct.float().mean(),
+            "seq_acc": correct.all(dim=1).float().mean(),
+        }

@@ -1,0 +1,92 @@
+"""nn.LSTM with Keras-style bidirectional merge modes and an optional Keras initialisation."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from lstm_lab.errors import ConfigError
+
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+INITS = ("torch", "keras")
+
+
+def merge_directions(forward: Tensor, backward: Tensor, mode: str) -> Tensor:
+    """Combine the two directions' features the way Keras' Bidirectional(merge_mode=...) does."""
+    if mode == "concat":
+        return torch.cat((forward, backward), dim=-1)
+    if mode == "sum":
+        return forward + backward
+    if mode == "mul":
+        return forward * backward
+    if mode == "ave":
+        return (forward + backward) / 2
+    raise ConfigError(f"merge_mode={mode!r} is not one of {', '.join(MERGE_MODES)}.")
+
+
+class LSTMEncoder(nn.Module):
+    """A (stacked, optionally bidirectional) nn.LSTM returning per-step or final features.
+
+    Between stacked layers nn.LSTM concatenates the two directions; `merge_mode` applies to
+    the output of the last layer, which is what the heads see.
+    """
+
+    def __init__(
+        self,
+        input_size: int = 1,
+        hidden_size: int = 32,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        merge_mode: str = "concat",
+        init: str = "torch",
+    ) -> None:
+        super().__init__()
+        if merge_mode not in MERGE_MODES:
+            raise ConfigError(f"merge_mode={merge_mode!r} is not one of {', '.join(MERGE_MODES)}.")
+        self.lstm = nn.LSTM(
+            input_size,
+            hidden_size,
+            num_layers=num_layers,
+            dropout=dropout if num_layers > 1 else 0.0,
+            bidirectional=bidirectional,
+            batch_first=True,
+        )
+        self.hidden_size = hidden_size
+        self.bidirectional = bidirectional
+        self.merge_mode = merge_mode
+        self.out_features = hidden_size * (2 if bidirectional and merge_mode == "concat" else 1)
+        if init == "keras":
+            self._keras_init()
+        elif init != "torch":
+            raise ConfigError(f"init={init!r} is not one of {', '.join(INITS)}.")
+
+    def _keras_init(self) -> None:
+        # Keras' LSTM defaults: glorot-uniform input weights, orthogonal recurrent weights,
+        # zero biases except a forget-gate bias of 1 (unit_forget_bias=True).
+        h = self.hidden_size
+        for name, param in self.lstm.named_parameters():
+            if name.startswith("weight_ih"):
+                for gate in param.data.split(h):
+                    nn.init.xavier_uniform_(gate)
+            elif name.startswith("weight_hh"):
+                for gate in param.data.split(h):
+                    nn.init.orthogonal_(gate)
+            elif name.startswith("bias_ih"):
+                param.data.zero_()
+                param.data[h : 2 * h] = 1.0
+            elif name.startswith("bias_hh"):
+                param.data.zero_()
+
+    def forward(self, x: Tensor, return_sequences: bool = True) -> Tensor:
+        """(B, T, input_size) -> (B, T, out_features), or (B, out_features) for the last step."""
+        output, (h_n, _) = self.lstm(x)
+        h = self.hidden_size
+        if return_sequences:
+            if not self.bidirectional or self.merge_mode == "concat":
+                return output
+            return merge_directions(output[..., :h], output[..., h:], self.merge_mode)
+        if not self.bidirectional:
+            return h_n[-1]
+        # Each direction's final state: forward after step T, backward after step 1.
+        return merge_directions(h_n[-2], h_n[-1], self.merge_mode)

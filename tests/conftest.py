@@ -1,0 +1,48 @@
+"""Shared fixtures: compose the real Hydra configs the way `python train.py` does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
+
+from lstm_lab.train import CONFIG_DIR
+
+EXPERIMENTS = sorted(p.stem for p in (Path(CONFIG_DIR) / "experiment").glob("*.yaml"))
+REPO_ROOT = Path(CONFIG_DIR).parent
+
+
+@pytest.fixture(autouse=True)
+def _one_thread_and_clean_hydra():
+    # The suite runs on 2 cores; extra intra-op threads only add contention for tiny LSTMs.
+    torch.set_num_threads(1)
+    yield
+    GlobalHydra.instance().clear()
+
+
+def compose_config(overrides: list[str], output_dir: Path) -> DictConfig:
+    """The config `python train.py <overrides>` would run, writing into `output_dir`."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=overrides, return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        cfg.paths.root_dir = str(REPO_ROOT)
+        cfg.paths.log_dir = str(output_dir.parent)
+        cfg.paths.output_dir = str(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return cfg
+
+
+@pytest.fixture
+def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
+    def _make(*overrides: str, output_dir: Path | None = None) -> DictConfig:
+        return compose_config(list(overrides), output_dir or tmp_path / "run")
+
+    return _make

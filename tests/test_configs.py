@@ -1,0 +1,71 @@
+"""Every experiment and trainer composes and builds real objects."""
+
+from __future__ import annotations
+
+import pytest
+import pytorch_lightning as pl
+from conftest import EXPERIMENTS
+
+from lstm_lab.data import CumsumDataModule, SineProductDataModule
+from lstm_lab.models import LSTMRegressor, LSTMSequenceClassifier
+from lstm_lab.train import instantiate
+
+EXPECTED = {
+    "stacked_lstm": (SineProductDataModule, LSTMRegressor, "test/mse"),
+    "stacked_lstm_seed": (SineProductDataModule, LSTMRegressor, "test/mse"),
+    "lstm": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
+    "lstm_seed": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
+    "bilstm": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
+    "bilstm_seed": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
+}
+
+
+def test_every_experiment_file_is_covered():
+    assert set(EXPERIMENTS) >= set(EXPECTED)
+
+
+@pytest.mark.parametrize("experiment", sorted(EXPECTED))
+def test_experiment_composes_and_instantiates(make_cfg, experiment):
+    cfg = make_cfg(f"experiment={experiment}", "trainer=cpu")
+    data_cls, model_cls, metric = EXPECTED[experiment]
+    assert cfg.name == experiment
+    assert cfg.optimized_metric == metric
+    assert isinstance(instantiate(cfg.data), data_cls)
+    model = instantiate(cfg.model)
+    assert isinstance(model, model_cls)
+    # Hyperparameters are plain values, never DictConfig or _target_ strings.
+    assert all(not k.startswith("_") for k in model.hparams)
+    assert isinstance(model.hparams["optimizer"], dict)
+    trainer = instantiate(cfg.trainer, logger=False, enable_progress_bar=False)
+    assert isinstance(trainer, pl.Trainer)
+    assert trainer.max_steps == cfg.trainer.max_steps
+
+
+def test_default_run_is_bilstm(make_cfg):
+    cfg = make_cfg()
+    assert cfg.name == "bilstm"
+    assert cfg.model.bidirectional is True
+
+
+@pytest.mark.parametrize("trainer", ["default", "cpu", "gpu", "ddp"])
+def test_every_trainer_composes(make_cfg, trainer):
+    cfg = make_cfg(f"trainer={trainer}")
+    expected = {"default": "auto", "cpu": "cpu", "gpu": "gpu", "ddp": "cpu"}[trainer]
+    assert cfg.trainer.accelerator == expected
+    assert cfg.trainer.max_steps == make_cfg().trainer.max_steps
+
+
+def test_seed_recipes_match_the_keras_scripts(make_cfg):
+    regression = make_cfg("experiment=stacked_lstm_seed")
+    assert regression.data.scale == "none" and regression.data.val_fraction == 0
+    assert regression.data.batch_size == 50 and regression.trainer.max_steps == 200 * 7
+    assert regression.model.optimizer == {
+        "name": "adam",
+        "lr": 0.001,
+        "weight_decay": 0.0,
+        "fused": False,
+    }
+    for experiment in ("lstm_seed", "bilstm_seed"):
+        cfg = make_cfg(f"experiment={experiment}")
+        assert cfg.data.batch_size == 1 and cfg.trainer.max_steps == 1000
+        assert cfg.model.hidden_size == 20 and cfg.model.scheduler.name == "none"

@@ -1,0 +1,115 @@
+"""Short real trainings through the entry points, and what every run leaves behind."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import REPO_ROOT
+
+from lstm_lab.data import CumsumDataModule, SineProductDataModule
+from lstm_lab.errors import ConfigError
+from lstm_lab.models import LSTMRegressor, LSTMSequenceClassifier
+from lstm_lab.train import train
+
+EXPERIMENT_METRICS = {
+    "stacked_lstm": {"test/mse", "test/mae", "test/loss"},
+    "stacked_lstm_seed": {"test/mse", "test/mae", "test/loss"},
+    "lstm": {"test/acc", "test/seq_acc", "test/loss"},
+    "lstm_seed": {"test/acc", "test/seq_acc", "test/loss"},
+    "bilstm": {"test/acc", "test/seq_acc", "test/loss"},
+    "bilstm_seed": {"test/acc", "test/seq_acc", "test/loss"},
+}
+
+
+@pytest.mark.parametrize("experiment", sorted(EXPERIMENT_METRICS))
+def test_short_training_leaves_a_complete_run(make_cfg, tmp_path, experiment):
+    cfg = make_cfg(f"experiment={experiment}", "debug=fast", "trainer=cpu")
+    metrics = train(cfg)
+    run = tmp_path / "run"
+    assert EXPERIMENT_METRICS[experiment] <= set(metrics)
+    assert json.loads((run / "metrics.json").read_text()) == metrics
+    assert all(v == v for k, v in metrics.items() if k.startswith("test/"))  # no NaN
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+    assert (run / "predictions.png").stat().st_size > 10_000
+    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+
+
+@pytest.mark.parametrize(
+    "module_cls,experiment",
+    [(LSTMSequenceClassifier, "bilstm"), (LSTMRegressor, "stacked_lstm")],
+)
+def test_checkpoint_loads_back_with_weights_only(make_cfg, tmp_path, module_cls, experiment):
+    cfg = make_cfg(f"experiment={experiment}", "debug=fast", "trainer=cpu", "plot=false")
+    metrics = train(cfg)
+    path = tmp_path / "run" / "checkpoints" / "best.ckpt"
+    raw = torch.load(path, weights_only=True)  # plain values only: no pickled classes
+    assert raw["hyper_parameters"]["hidden_size"] == cfg.model.hidden_size
+    model = module_cls.load_from_checkpoint(path, weights_only=True)
+    model.eval()
+    dm = (SineProductDataModule if module_cls is LSTMRegressor else CumsumDataModule)(
+        **{k: v for k, v in cfg.data.items() if k != "_target_"}
+    )
+    x, y = dm.test
+    with torch.no_grad():
+        out = model(x)
+    if module_cls is LSTMRegressor:
+        assert model.scale.item() == pytest.approx(dm.scaling[1])
+        assert ((out - y) ** 2).mean().item() == pytest.approx(metrics["test/mse"], rel=1e-4)
+    else:
+        acc = ((out > 0) == y.bool()).float().mean().item()
+        assert acc == pytest.approx(metrics["test/acc"], abs=1e-6)
+
+
+def test_train_py_runs_from_the_repo_root_and_returns_the_metric(tmp_path):
+    run = tmp_path / "cli-run"
+    result = subprocess.run(
+        [sys.executable, "train.py", "experiment=lstm", "debug=fast", f"hydra.run.dir={run}"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert f"Run dir: {run}" in result.stdout
+    assert "test/seq_acc" in result.stdout
+    assert (run / ".hydra" / "config.yaml").is_file()
+    assert 0.0 <= metrics["test/seq_acc"] <= 1.0
+
+
+def test_main_returns_the_optimized_metric(make_cfg):
+    from lstm_lab.train import main
+
+    cfg = make_cfg("experiment=stacked_lstm", "debug=fast", "trainer=cpu", "plot=false")
+    value = main.__wrapped__(cfg)
+    assert (
+        value
+        == json.loads((REPO_ROOT / cfg.paths.output_dir / "metrics.json").read_text())["test/mse"]
+    )
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on machines without CUDA")
+def test_gpu_trainer_without_cuda_stops_with_one_sentence(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "train.py", "trainer=gpu", f"hydra.run.dir={tmp_path / 'gpu'}"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "trainer=cpu" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_gpu_check_happens_before_any_work(make_cfg, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    cfg = make_cfg("trainer=gpu")
+    with pytest.raises(ConfigError, match="trainer=cpu"):
+        train(cfg)
+    assert not (tmp_path / "run" / "metrics.json").exists()
