@@ -17,6 +17,7 @@ EXPECTED = {
     "lstm_seed": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
     "bilstm": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
     "bilstm_seed": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
+    "compare_directions": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
 }
 
 

@@ -88,3 +88,31 @@ def test_regressor_works_in_original_units():
 def test_unknown_choices_name_the_value(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         LSTMSequenceClassifier(**kwargs)
+
+
+def test_backward_lstm_step_t_sees_only_steps_t_to_the_end():
+    torch.manual_seed(0)
+    encoder = LSTMEncoder(hidden_size=3, go_backwards=True)
+    x = torch.rand(2, 5, 1)
+    changed = x.clone()
+    changed[:, 0] += 1.0  # only the first step differs
+    out, out_changed = encoder(x), encoder(changed)
+    # Outputs stay aligned with input steps: steps 1..4 never read step 0 ...
+    torch.testing.assert_close(out[:, 1:], out_changed[:, 1:])
+    assert not torch.allclose(out[:, 0], out_changed[:, 0])
+    # ... and equal a forward LSTM over the reversed sequence, flipped back (Keras leaves
+    # them reversed).
+    forward, _ = encoder.lstm(x.flip(1))
+    torch.testing.assert_close(out, forward.flip(1))
+    torch.testing.assert_close(encoder(x, return_sequences=False), out[:, 0])
+
+
+def test_backward_and_bidirectional_together_is_refused():
+    with pytest.raises(ConfigError, match="go_backwards=false"):
+        LSTMEncoder(hidden_size=3, bidirectional=True, go_backwards=True)
+
+
+def test_backward_models_give_the_same_shapes():
+    classifier = LSTMSequenceClassifier(hidden_size=4, go_backwards=True)
+    assert classifier(torch.rand(3, 10, 1)).shape == (3, 10)
+    assert LSTMRegressor(hidden_size=4, go_backwards=True)(torch.rand(3, 5, 1)).shape == (3,)

@@ -15,9 +15,11 @@ import pytorch_lightning as pl
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from lstm_lab.errors import ConfigError
+from lstm_lab.hparams import log_hparams, run_hparams
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     metrics["status"] = "completed"
 
     if trainer.is_global_zero:
+        log_hparams(trainer.loggers, run_hparams(cfg), metrics, step=trainer.global_step)
         write_json(output_dir / "metrics.json", metrics)
         if cfg.get("plot"):
             save_plot(
@@ -125,16 +128,33 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     return metrics
 
 
+def record_failure(cfg: DictConfig, error: Exception) -> None:
+    """A failed sweep job's metrics.json: status `failed` and the error, for the summary."""
+    if isinstance(error, InstantiationException) and error.__cause__ is not None:
+        error = error.__cause__  # the model's or datamodule's own error, not Hydra's wrapper
+    message = " ".join(f"{type(error).__name__}: {error}".split())
+    write_json(Path(cfg.paths.output_dir) / "metrics.json", {"status": "failed", "error": message})
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def main(cfg: DictConfig) -> float | None:
     """Hydra entry point; returns `optimized_metric` so a sweeper can optimize it."""
+    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
         metrics = train(cfg)
     except ConfigError as error:
         log.error(str(error))
-        if HydraConfig.get().mode.name == "MULTIRUN":
+        if not multirun:
+            sys.exit(2)
+        record_failure(cfg, error)
+        return None
+    except Exception as error:
+        if not multirun:
             raise
-        sys.exit(2)
+        # One failed job must not stop a sweep: record it for the summary and go on.
+        log.exception("This job failed: %s", error)
+        record_failure(cfg, error)
+        return None
     value = metrics.get(cfg.get("optimized_metric"))
     return None if value is None else float(value)
 

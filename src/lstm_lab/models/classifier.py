@@ -23,13 +23,21 @@ class LSTMSequenceClassifier(LSTMModule):
         merge_mode: str = "concat",
         init: str = "torch",
         input_size: int = 1,
+        go_backwards: bool = False,
         optimizer: dict[str, Any] | None = None,
         scheduler: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(optimizer, scheduler)
         self.save_hyperparameters()
         self.encoder = LSTMEncoder(
-            input_size, hidden_size, num_layers, dropout, bidirectional, merge_mode, init
+            input_size,
+            hidden_size,
+            num_layers,
+            dropout,
+            bidirectional,
+            merge_mode,
+            init,
+            go_backwards,
         )
         self.head = nn.Linear(self.encoder.out_features, 1)
 

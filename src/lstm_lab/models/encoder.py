@@ -1,4 +1,4 @@
-"""nn.LSTM with Keras-style bidirectional merge modes and an optional Keras initialisation."""
+"""nn.LSTM with Keras-style directions (backward, bidirectional merge modes) and Keras init."""
 
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ class LSTMEncoder(nn.Module):
 
     Between stacked layers nn.LSTM concatenates the two directions; `merge_mode` applies to
     the output of the last layer, which is what the heads see.
+
+    `go_backwards=True` reads the sequence from its last step to its first, like Keras'
+    `LSTM(go_backwards=True)`, but returns the per-step outputs in input order: output t is
+    the state after reading steps T..t, so a per-step head labels step t. Keras returns them
+    reversed (its first output belongs to the last input step).
     """
 
     def __init__(
@@ -40,8 +45,14 @@ class LSTMEncoder(nn.Module):
         bidirectional: bool = False,
         merge_mode: str = "concat",
         init: str = "torch",
+        go_backwards: bool = False,
     ) -> None:
         super().__init__()
+        if go_backwards and bidirectional:
+            raise ConfigError(
+                "go_backwards=true with bidirectional=true would read both directions backwards; "
+                "set go_backwards=false (a bidirectional LSTM already has a backward direction)."
+            )
         if merge_mode not in MERGE_MODES:
             raise ConfigError(f"merge_mode={merge_mode!r} is not one of {', '.join(MERGE_MODES)}.")
         self.lstm = nn.LSTM(
@@ -54,6 +65,7 @@ class LSTMEncoder(nn.Module):
         )
         self.hidden_size = hidden_size
         self.bidirectional = bidirectional
+        self.go_backwards = go_backwards
         self.merge_mode = merge_mode
         self.out_features = hidden_size * (2 if bidirectional and merge_mode == "concat" else 1)
         if init == "keras":
@@ -80,7 +92,11 @@ class LSTMEncoder(nn.Module):
 
     def forward(self, x: Tensor, return_sequences: bool = True) -> Tensor:
         """(B, T, input_size) -> (B, T, out_features), or (B, out_features) for the last step."""
-        output, (h_n, _) = self.lstm(x)
+        if self.go_backwards:
+            output, (h_n, _) = self.lstm(x.flip(1))
+            output = output.flip(1)
+        else:
+            output, (h_n, _) = self.lstm(x)
         h = self.hidden_size
         if return_sequences:
             if not self.bidirectional or self.merge_mode == "concat":

@@ -1,0 +1,1 @@
+"""A Hydra sweeper on current Optuna: persistent study, resumable, best parameters saved."""

@@ -1,0 +1,1 @@
+"""What a finished multirun leaves at its root: summary tables and a comparison figure."""

@@ -1,0 +1,49 @@
+"""The Hydra callback that sums up a multirun when its last job has finished."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from lstm_lab.sweep.jobs import read_jobs
+from lstm_lab.sweep.plot import plot_comparison
+from lstm_lab.sweep.summary import write_summary
+
+log = logging.getLogger(__name__)
+
+
+class SweepSummary(Callback):
+    """Writes summary.csv, summary.md and comparison.png at the sweep root and prints the table.
+
+    It reads the job folders, not the launcher's return values, so it works the same for
+    every launcher, and a resumed Optuna search is summed up with its earlier trials.
+    """
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir).resolve()
+        jobs = read_jobs(sweep_dir)
+        if not jobs:
+            return
+        text = write_summary(sweep_dir, jobs)
+        outputs = "summary.csv, summary.md"
+        metric = config.get("optimized_metric") or "val/best"
+        direction = config.hydra.sweeper.get("direction")  # set by an Optuna search
+        try:
+            plot_comparison(jobs, metric, sweep_dir / "comparison.png", sweep_dir.name, direction)
+            outputs += ", comparison.png"
+        except Exception:
+            # The tables are written already; a figure that cannot be drawn must not hide them.
+            log.exception("Could not draw comparison.png")
+        print(f"\n{text}\nSweep dir: {sweep_dir}\n  {outputs}", flush=True)
+        failed = [job for job in jobs if job.status != "completed"]
+        if failed:
+            log.warning(
+                "%d of %d jobs failed: %s (errors in summary.md)",
+                len(failed),
+                len(jobs),
+                ", ".join(job.folder.name for job in failed),
+            )
