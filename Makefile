@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TORCH)
 ARGS ?=
 PYTEST_ARGS ?=
+# What `make tensorboard` serves, e.g. LOGDIR=outputs/train/multiruns/<sweep> for one sweep.
+LOGDIR ?= outputs
 
 .PHONY: help install train test test-all lint format tensorboard clean
 
@@ -16,7 +18,7 @@ help:
 	@echo "make train        train the default experiment (bilstm); ARGS='experiment=stacked_lstm'"
 	@echo "make test         fast test suite; make test-all adds the slow quality tests"
 	@echo "make lint         ruff check + ruff format --check"
-	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006"
+	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006 (LOGDIR=... for one sweep)"
 	@echo "make clean        remove outputs/ runs and caches (keeps $(VENV))"
 
 $(STAMP): pyproject.toml
@@ -47,7 +49,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 tensorboard: $(STAMP)
-	$(BIN)/tensorboard --logdir outputs --host 127.0.0.1 --port 6006
+	$(BIN)/tensorboard --logdir $(LOGDIR) --host 127.0.0.1 --port 6006
 
 clean:
 	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hydra
 import pytest
 import pytorch_lightning as pl
 from conftest import EXPERIMENTS
@@ -70,3 +71,29 @@ def test_seed_recipes_match_the_keras_scripts(make_cfg):
         cfg = make_cfg(f"experiment={experiment}")
         assert cfg.data.batch_size == 1 and cfg.trainer.max_steps == 1000
         assert cfg.model.hidden_size == 20 and cfg.model.scheduler.name == "none"
+
+
+@pytest.mark.parametrize(
+    "launcher,target",
+    [("joblib", "JoblibLauncher"), ("submitit_slurm", "SlurmLauncher")],
+)
+def test_parallel_and_cluster_launchers_compose_and_build(make_cfg, launcher, target):
+    cfg = make_cfg(f"hydra/launcher={launcher}")
+    assert cfg.hydra.launcher._target_.endswith(target)
+    # Building the launcher submits nothing; it proves the plugin and its config fit.
+    assert type(hydra.utils.instantiate(cfg.hydra.launcher)).__name__ == target
+
+
+def test_direction_options_set_the_encoder(make_cfg):
+    expected = {
+        "forward": (False, False, "concat"),
+        "backward": (False, True, "concat"),
+        "bidirectional_sum": (True, False, "sum"),
+    }
+    for direction, (bidirectional, backwards, merge) in expected.items():
+        model = make_cfg("experiment=compare_directions", f"direction={direction}").model
+        assert (model.bidirectional, model.go_backwards, model.merge_mode) == (
+            bidirectional,
+            backwards,
+            merge,
+        )

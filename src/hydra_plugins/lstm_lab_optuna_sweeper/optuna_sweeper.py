@@ -233,7 +233,8 @@ class OptunaSweeper(Sweeper):
         value = result._return_value if result.status == JobStatus.COMPLETED else None
         if isinstance(value, int | float) and not math.isnan(value):
             study.tell(trial, float(value))
-            log.info("Trial %d: %.6g with %s", trial.number, value, trial.params)
+            params = {k: as_run(v) for k, v in trial.params.items()}
+            log.info("Trial %d: %.6g with %s", trial.number, value, params)
             return
         if result.status == JobStatus.FAILED:
             error = f"{type(value).__name__}: {value}"
@@ -267,7 +268,7 @@ class OptunaSweeper(Sweeper):
                 "overrides": fixed + [f"{k}={format_value(v)}" for k, v in best.params.items()],
                 "job_dir": best.user_attrs.get("job_dir", ""),
             }
-        path = sweep_dir / "best_params.yaml"
+        path = sweep_dir.resolve() / "best_params.yaml"
         OmegaConf.save(OmegaConf.create(summary), path)
         if not complete:
             log.warning("No trial completed yet; nothing to call best (%s)", path)

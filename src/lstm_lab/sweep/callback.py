@@ -9,10 +9,6 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from lstm_lab.sweep.jobs import read_jobs
-from lstm_lab.sweep.plot import plot_comparison
-from lstm_lab.sweep.summary import write_summary
-
 log = logging.getLogger(__name__)
 
 
@@ -24,6 +20,11 @@ class SweepSummary(Callback):
     """
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        # Imported here: every run loads this callback, only a multirun's end uses them.
+        from lstm_lab.sweep.jobs import read_jobs
+        from lstm_lab.sweep.plot import plot_comparison
+        from lstm_lab.sweep.summary import write_summary
+
         sweep_dir = Path(config.hydra.sweep.dir).resolve()
         jobs = read_jobs(sweep_dir)
         if not jobs:

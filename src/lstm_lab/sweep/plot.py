@@ -55,7 +55,8 @@ def _plot_curves(ax, groups: list[Group], tag: str, colors: list, grid: bool) ->
     ax.set_ylabel(tag)
     ax.set_yscale("log")
     ax.grid(alpha=0.3, which="both")
-    ax.set_title(f"{tag}: mean over seeds, band ±1 std", fontsize=10)
+    title = "mean over seeds, band ±1 std" if grid else "one line per job"
+    ax.set_title(f"{tag}: {title}", fontsize=10)
     if len(groups) <= MAX_LEGEND:
         ax.legend(fontsize=8)
 
@@ -113,6 +114,7 @@ def _plot_history(ax, jobs: list[Job], metric: str, direction: str | None) -> No
         ax.step(nums, best(np.array(values)), where="post", color="tab:red", label="best so far")
         ax.legend(fontsize=8)
     ax.set_xlabel("job number (search order)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
 
 
 def plot_comparison(
@@ -137,6 +139,11 @@ def plot_comparison(
     )
     grid = is_grid(groups)
     _plot_curves(ax_curves, groups, "val/loss", colors, grid)
+    if len(groups) > 10:
+        # Too many lines for a legend: the colour says which job (search order) drew it.
+        jobs_range = plt.Normalize(groups[0].jobs[0].num, groups[-1].jobs[0].num)
+        mappable = plt.cm.ScalarMappable(norm=jobs_range, cmap=palette)
+        fig.colorbar(mappable, ax=ax_curves, label="job number", pad=0.01)
 
     n_series = len({tuple(g.values[k] for k in keys[1:]) for g in groups}) if keys else 0
     if keys and grid and n_series <= MAX_SERIES:

@@ -74,10 +74,10 @@ def write_csv(path: Path, jobs: list[Job]) -> Path:
     return path
 
 
-def _number(value: float | None) -> str:
+def _number(value: float | None, digits: int = 4) -> str:
     if value is None or math.isnan(value):
         return ""
-    return f"{value:.4g}"
+    return f"{value:.{digits}g}"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -115,7 +115,8 @@ def markdown(jobs: list[Job], title: str) -> str:
             cells = []
             for metric in metrics:
                 mean, std = mean_std(group.values_of(metric))
-                cells.append(f"{_number(mean)} ± {_number(std)}" if not math.isnan(mean) else "")
+                spread = f"{_number(mean)} ± {_number(std, 2)}"
+                cells.append(spread if not math.isnan(mean) else "")
             seeds = f"{len(group.completed)}/{len(group.jobs)}"
             rows.append([*group.values.values(), seeds, *cells])
         lines += _table([*group_keys, f"{SEED_KEY}s ok", *metrics], rows)
