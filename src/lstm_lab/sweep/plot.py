@@ -115,6 +115,8 @@ def _plot_history(ax, jobs: list[Job], metric: str, direction: str | None) -> No
         ax.legend(fontsize=8)
     ax.set_xlabel("job number (search order)")
     ax.xaxis.get_major_locator().set_params(integer=True)
+    if min(values) > 0 and max(values) > 20 * min(values):
+        ax.set_yscale("log")  # a search's values often span orders of magnitude
 
 
 def plot_comparison(
