@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(TORCH)
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help install train test test-all lint format tensorboard clean
+.PHONY: help install train test test-all lint format tensorboard gpu-check clean
 
 help:
 	@echo "make install      create $(VENV) with torch==$(TORCH) and the project (editable)"
@@ -17,6 +17,7 @@ help:
 	@echo "make test         fast test suite; make test-all adds the slow quality tests"
 	@echo "make lint         ruff check + ruff format --check"
 	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006"
+	@echo "make gpu-check    train every experiment with trainer=gpu and check the targets"
 	@echo "make clean        remove outputs/ runs and caches (keeps $(VENV))"
 
 $(STAMP): pyproject.toml
@@ -48,6 +49,9 @@ format: $(STAMP)
 
 tensorboard: $(STAMP)
 	$(BIN)/tensorboard --logdir outputs --host 127.0.0.1 --port 6006
+
+gpu-check: $(STAMP)
+	$(BIN)/python tests/benchmarks/gpu_check.py
 
 clean:
 	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
