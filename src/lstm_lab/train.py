@@ -157,9 +157,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if trainer.is_global_zero:
         write_json(output_dir / "metrics.json", metrics)
         if cfg.get("plot"):
-            save_plot(
-                model, datamodule, output_dir / "predictions.png", f"{cfg.name}: test predictions"
-            )
+            title = f"{cfg.name}: test predictions"
+            if cfg.optimized_metric in metrics:
+                title += f" ({cfg.optimized_metric} = {metrics[cfg.optimized_metric]:.4g})"
+            save_plot(model, datamodule, output_dir / "predictions.png", title)
         numbers = {k: v for k, v in metrics.items() if k != "status"}
         print(f"\nRun dir: {output_dir}\n{format_table(numbers)}")
     return metrics
