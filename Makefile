@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # What `make tensorboard` serves, e.g. LOGDIR=outputs/train/multiruns/<sweep> for one sweep.
 LOGDIR ?= outputs
 
-.PHONY: help install train test test-all lint format tensorboard clean
+.PHONY: help install train test test-all lint format tensorboard gpu-check clean
 
 help:
 	@echo "make install      create $(VENV) with torch==$(TORCH) and the project (editable)"
@@ -19,6 +19,7 @@ help:
 	@echo "make test         fast test suite; make test-all adds the slow quality tests"
 	@echo "make lint         ruff check + ruff format --check"
 	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006 (LOGDIR=... for one sweep)"
+	@echo "make gpu-check    train every experiment with trainer=gpu and check the targets"
 	@echo "make clean        remove outputs/ runs and caches (keeps $(VENV))"
 
 $(STAMP): pyproject.toml
@@ -50,6 +51,9 @@ format: $(STAMP)
 
 tensorboard: $(STAMP)
 	$(BIN)/tensorboard --logdir $(LOGDIR) --host 127.0.0.1 --port 6006
+
+gpu-check: $(STAMP)
+	$(BIN)/python tests/benchmarks/gpu_check.py
 
 clean:
 	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,6 +41,21 @@ def compose_config(overrides: list[str], output_dir: Path) -> DictConfig:
         cfg.paths.output_dir = str(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     return cfg
+
+
+def run_cli(
+    *args: str, script: str = "train.py", timeout: int = 300
+) -> subprocess.CompletedProcess:
+    """Run an entry point exactly as a user would, from the repository root."""
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    return subprocess.run(
+        [sys.executable, script, *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 @pytest.fixture

@@ -126,3 +126,13 @@ def test_fixed_batches_cover_the_split_once():
     assert len(FixedBatches((x,))) == 1
     chunks = list(FixedBatches((x,), batch_size=4))
     assert [len(c[0]) for c in chunks] == [4, 4, 2]
+
+
+def test_ddp_ranks_share_each_pass_without_overlap():
+    data = torch.arange(21.0)
+    ranks = [
+        ShuffledBatches((data,), batch_size=4, num_steps=3, seed=5, rank=r, world_size=2)
+        for r in (0, 1)
+    ]
+    first_pass = [torch.cat([b for (b,) in stream]) for stream in ranks]
+    assert sorted(torch.cat(first_pass).tolist()) == data.tolist()

@@ -16,8 +16,12 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO_ROOT
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import open_dict, read_write
 
 QUIET = ["debug=fast", "plot=false", "callbacks.progress_bar.refresh_rate=0"]
+HIDDEN_SIZE_ERROR = "model.hidden_size=-1 is invalid: set model.hidden_size to an integer >= 1."
 
 
 def multirun(sweep_dir: Path, *overrides: str) -> subprocess.CompletedProcess:
@@ -96,14 +100,27 @@ def test_a_failing_job_is_recorded_and_the_others_complete(tmp_path):
     multirun(sweep_dir, "experiment=lstm", "model.hidden_size=-1,4", *QUIET)
     failed, completed = read_summary(sweep_dir)
     assert failed["status"] == "failed"
-    assert failed["error"] == "ValueError: hidden_size must be greater than zero"
+    assert failed["error"] == HIDDEN_SIZE_ERROR
     assert failed["test/acc"] == ""
     assert completed["status"] == "completed" and float(completed["test/acc"]) > 0
     record = json.loads((sweep_dir / failed["folder"] / "metrics.json").read_text())
     assert record == {"status": "failed", "error": failed["error"]}
     text = (sweep_dir / "summary.md").read_text()
     assert "2 jobs: 1 completed, 1 failed." in text
-    assert "- job 0 failed: ValueError: hidden_size must be greater than zero" in text
+    assert f"- job 0 failed: {HIDDEN_SIZE_ERROR}" in text
+
+
+def test_an_unexpected_error_in_a_sweep_job_is_recorded_with_its_type(make_cfg, tmp_path):
+    from lstm_lab.train import main
+
+    cfg = make_cfg("experiment=lstm", "debug=fast", "+trainer.precision=bogus")
+    with read_write(cfg.hydra), open_dict(cfg.hydra):
+        cfg.hydra.mode = RunMode.MULTIRUN
+    HydraConfig.instance().set_config(cfg)
+    assert main.__wrapped__(cfg) is None  # no value, and no exception to stop the sweep
+    record = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert record["status"] == "failed"
+    assert record["error"].startswith("ValueError: Precision 'bogus' is invalid")
 
 
 def free_port() -> int:

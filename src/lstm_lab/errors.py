@@ -3,3 +3,12 @@
 
 class ConfigError(ValueError):
     """A bad value a user set; the entry points print its one-sentence message and exit non-zero."""
+
+
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or infinite; the run stops before saving bad weights."""
+
+    def __init__(self, step: int, loss: float, message: str | None = None) -> None:
+        super().__init__(message or f"train/loss became {loss} at step {step}")
+        self.step = step
+        self.loss = loss

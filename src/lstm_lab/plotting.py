@@ -84,7 +84,7 @@ def plot_sequences(
             fig.legend(
                 handles + twin_handles,
                 labels + twin_labels,
-                loc="outside upper center",
+                loc="outside lower center",
                 ncol=4,
                 fontsize=9,
             )

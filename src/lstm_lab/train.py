@@ -18,12 +18,29 @@ from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from lstm_lab.errors import ConfigError
+from lstm_lab.cli import prepare_argv, report
+from lstm_lab.errors import ConfigError, TrainingDiverged
 from lstm_lab.hparams import log_hparams, run_hparams
+from lstm_lab.validation import check_choice, check_int
 
 log = logging.getLogger(__name__)
 
 CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "configs")
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda")
+
+
+def check_run_config(cfg: DictConfig) -> None:
+    """Check the top-level and trainer values before anything is built or written."""
+    if cfg.get("seed") is not None:
+        check_int("seed", cfg.seed, minimum=0)
+    if cfg.get("num_threads") is not None:
+        check_int("num_threads", cfg.num_threads)
+    trainer = cfg.trainer
+    check_choice("trainer.accelerator", trainer.accelerator, ACCELERATORS)
+    check_int("trainer.max_steps", trainer.max_steps)
+    check_int("trainer.val_check_interval", trainer.val_check_interval, 1, trainer.max_steps)
+    check_int("trainer.log_every_n_steps", trainer.log_every_n_steps)
+    check_accelerator(trainer.accelerator)
 
 
 def check_accelerator(accelerator: str) -> None:
@@ -88,7 +105,7 @@ def save_plot(
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Fit and test the configured model; returns the final metrics written to metrics.json."""
     output_dir = Path(cfg.paths.output_dir)
-    check_accelerator(cfg.trainer.accelerator)
+    check_run_config(cfg)
     if cfg.get("num_threads"):
         torch.set_num_threads(cfg.num_threads)
     if cfg.get("seed") is not None:
@@ -101,7 +118,29 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
 
     start = time.perf_counter()
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    except TrainingDiverged as error:
+        last = Path(cfg.callbacks.model_checkpoint.dirpath) / "last.ckpt" if callbacks else None
+        kept = (
+            f"the last good checkpoint is {last}"
+            if last and last.is_file()
+            else "no checkpoint was saved before it"
+        )
+        message = (
+            f"{error}: lower model.optimizer.lr (now {cfg.model.optimizer.lr}) or add a "
+            f"schedule; {kept}."
+        )
+        if trainer.is_global_zero:
+            write_json(
+                output_dir / "metrics.json",
+                {
+                    "status": "diverged",
+                    "error": message,
+                    "time/fit_seconds": round(time.perf_counter() - start, 3),
+                },
+            )
+        raise TrainingDiverged(error.step, error.loss, message) from None
     fit_seconds = time.perf_counter() - start
 
     metrics: dict[str, Any] = {}
@@ -120,9 +159,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         log_hparams(trainer.loggers, run_hparams(cfg), metrics, step=trainer.global_step)
         write_json(output_dir / "metrics.json", metrics)
         if cfg.get("plot"):
-            save_plot(
-                model, datamodule, output_dir / "predictions.png", f"{cfg.name}: test predictions"
-            )
+            title = f"{cfg.name}: test predictions"
+            if cfg.optimized_metric in metrics:
+                title += f" ({cfg.optimized_metric} = {metrics[cfg.optimized_metric]:.4g})"
+            save_plot(model, datamodule, output_dir / "predictions.png", title)
         numbers = {k: v for k, v in metrics.items() if k != "status"}
         print(f"\nRun dir: {output_dir}\n{format_table(numbers)}")
     return metrics
@@ -132,7 +172,9 @@ def record_failure(cfg: DictConfig, error: Exception) -> None:
     """A failed sweep job's metrics.json: status `failed` and the error, for the summary."""
     if isinstance(error, InstantiationException) and error.__cause__ is not None:
         error = error.__cause__  # the model's or datamodule's own error, not Hydra's wrapper
-    message = " ".join(f"{type(error).__name__}: {error}".split())
+    # Our own errors are one sentence already; others keep their type to say what failed.
+    text = str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}"
+    message = " ".join(text.split())
     write_json(Path(cfg.paths.output_dir) / "metrics.json", {"status": "failed", "error": message})
 
 
@@ -142,16 +184,19 @@ def main(cfg: DictConfig) -> float | None:
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
         metrics = train(cfg)
-    except ConfigError as error:
-        log.error(str(error))
+    except (ConfigError, TrainingDiverged) as error:
         if not multirun:
-            sys.exit(2)
-        record_failure(cfg, error)
+            report(error)
+            sys.exit(2 if isinstance(error, ConfigError) else 1)
+        # One failed job must not stop a sweep: record it for the summary and go on (a
+        # diverged run has already written its metrics.json with status `diverged`).
+        log.error(str(error))
+        if isinstance(error, ConfigError):
+            record_failure(cfg, error)
         return None
     except Exception as error:
         if not multirun:
             raise
-        # One failed job must not stop a sweep: record it for the summary and go on.
         log.exception("This job failed: %s", error)
         record_failure(cfg, error)
         return None
@@ -159,5 +204,15 @@ def main(cfg: DictConfig) -> float | None:
     return None if value is None else float(value)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """`python train.py ...`: one-sentence errors for mistakes Hydra would print as a traceback."""
+    try:
+        sys.argv = prepare_argv(sys.argv, Path(CONFIG_DIR))
+    except ConfigError as error:
+        report(error)
+        sys.exit(2)
     main()
+
+
+if __name__ == "__main__":
+    cli()

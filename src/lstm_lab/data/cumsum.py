@@ -7,6 +7,7 @@ import torch
 from torch import Tensor
 
 from lstm_lab.data.streams import FixedBatches, GeneratedBatches
+from lstm_lab.validation import check_float, check_int
 
 
 def make_sequences(
@@ -37,6 +38,16 @@ class CumsumDataModule(pl.LightningDataModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
+        check_int("data.n_timesteps", n_timesteps)
+        # The running sum of n uniform values lies in (0, n): a limit outside that range
+        # would give every step the same label.
+        check_float(
+            "data.threshold_fraction", threshold_fraction, 0, 1, low_open=True, high_open=True
+        )
+        check_int("data.batch_size", batch_size)
+        check_int("data.n_val", n_val)
+        check_int("data.n_test", n_test)
+        check_int("data.data_seed", data_seed, minimum=0)
         self.n_timesteps = n_timesteps
         self.threshold_fraction = threshold_fraction
         self.batch_size = batch_size

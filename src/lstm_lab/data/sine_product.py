@@ -7,6 +7,10 @@ import torch
 from torch import Tensor
 
 from lstm_lab.data.streams import FixedBatches, ShuffledBatches
+from lstm_lab.errors import ConfigError
+from lstm_lab.validation import check_choice, check_float, check_int
+
+SCALES = ("standard", "none")
 
 
 def sine_product_series() -> tuple[Tensor, Tensor]:
@@ -34,6 +38,11 @@ class SineProductDataModule(pl.LightningDataModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
+        check_int("data.lookback", lookback)
+        check_float("data.train_ratio", train_ratio, 0, 1, low_open=True, high_open=True)
+        check_float("data.val_fraction", val_fraction, 0, 1, high_open=True)
+        check_choice("data.scale", scale, SCALES)
+        check_int("data.batch_size", batch_size)
         self.lookback = lookback
         self.train_ratio = train_ratio
         self.val_fraction = val_fraction
@@ -47,6 +56,13 @@ class SineProductDataModule(pl.LightningDataModule):
         split = int(len(x) * self.train_ratio)  # the seed's split position
         n_val = round(split * self.val_fraction)
         n_train = split - n_val
+        if n_train < 1 or len(x) - split < 1 or (self.val_fraction > 0 and n_val < 1):
+            raise ConfigError(
+                f"data.lookback={self.lookback}, data.train_ratio={self.train_ratio} and "
+                f"data.val_fraction={self.val_fraction} leave {n_train} training, {n_val} "
+                f"validation and {len(x) - split} test windows of the {len(ys)}-point series: "
+                "use a shorter lookback or ratios that leave every part at least one window."
+            )
         self.ys = ys.float()
         self.train = (x[:n_train].float(), y[:n_train].float())
         self.val = (x[n_train:split].float(), y[n_train:split].float())
@@ -67,11 +83,17 @@ class SineProductDataModule(pl.LightningDataModule):
         return self._loc, self._scale
 
     def train_dataloader(self) -> ShuffledBatches:
-        device = self.trainer.strategy.root_device if self.trainer else torch.device("cpu")
-        seed = torch.initial_seed() + (self.trainer.global_rank if self.trainer else 0)
-        num_steps = self.trainer.max_steps if self.trainer else len(self.train[0])
+        trainer = self.trainer
+        device = trainer.strategy.root_device if trainer else torch.device("cpu")
         tensors = tuple(t.to(device) for t in self.train)
-        return ShuffledBatches(tensors, self.batch_size, num_steps, seed)
+        return ShuffledBatches(
+            tensors,
+            self.batch_size,
+            num_steps=trainer.max_steps if trainer else len(self.train[0]),
+            seed=torch.initial_seed(),
+            rank=trainer.global_rank if trainer else 0,
+            world_size=trainer.world_size if trainer else 1,
+        )
 
     def val_dataloader(self) -> FixedBatches:
         # The whole split as one batch: it is tiny, and one batch means one step of overhead.

@@ -15,7 +15,12 @@ from torch import Tensor
 
 
 class ShuffledBatches:
-    """Minibatches over fixed tensors; every pass over the data is a fresh permutation."""
+    """Minibatches over fixed tensors; every pass over the data is a fresh permutation.
+
+    Under DDP every rank draws the same permutation and takes its own share of it
+    (`rank::world_size`), as DistributedSampler does, so the ranks never see the same window
+    in the same pass.
+    """
 
     def __init__(
         self,
@@ -23,15 +28,19 @@ class ShuffledBatches:
         batch_size: int,
         num_steps: int,
         seed: int,
+        rank: int = 0,
+        world_size: int = 1,
     ) -> None:
         self.tensors = tensors
         self.batch_size = batch_size
         self.num_steps = num_steps
         self.seed = seed
+        self.rank = rank
+        self.world_size = world_size
         self.step = 0
-        n = len(tensors[0])
+        share = len(range(rank, len(tensors[0]), world_size))
         # The last batch of a pass may be smaller, as in Keras' fit().
-        self.batches_per_pass = -(-n // batch_size)
+        self.batches_per_pass = -(-share // batch_size)
 
     def __len__(self) -> int:
         return self.num_steps
@@ -39,7 +48,7 @@ class ShuffledBatches:
     def _permutation(self, pass_index: int) -> Tensor:
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + pass_index)
         perm = torch.randperm(len(self.tensors[0]), generator=generator)
-        return perm.to(self.tensors[0].device)
+        return perm[self.rank :: self.world_size].to(self.tensors[0].device)
 
     def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
         # Continue from a restored position; a finished stream starts over.

@@ -6,6 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from lstm_lab.errors import ConfigError
+from lstm_lab.validation import check_choice, check_float, check_int
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 INITS = ("torch", "keras")
@@ -21,7 +22,9 @@ def merge_directions(forward: Tensor, backward: Tensor, mode: str) -> Tensor:
         return forward * backward
     if mode == "ave":
         return (forward + backward) / 2
-    raise ConfigError(f"merge_mode={mode!r} is not one of {', '.join(MERGE_MODES)}.")
+    raise ConfigError(
+        f"model.merge_mode={mode!r} is not a choice: use one of {', '.join(MERGE_MODES)}."
+    )
 
 
 class LSTMEncoder(nn.Module):
@@ -48,13 +51,17 @@ class LSTMEncoder(nn.Module):
         go_backwards: bool = False,
     ) -> None:
         super().__init__()
+        check_int("model.input_size", input_size)
+        check_int("model.hidden_size", hidden_size)
+        check_int("model.num_layers", num_layers)
+        check_float("model.dropout", dropout, 0, 1, high_open=True)
+        check_choice("model.merge_mode", merge_mode, MERGE_MODES)
+        check_choice("model.init", init, INITS)
         if go_backwards and bidirectional:
             raise ConfigError(
                 "go_backwards=true with bidirectional=true would read both directions backwards; "
                 "set go_backwards=false (a bidirectional LSTM already has a backward direction)."
             )
-        if merge_mode not in MERGE_MODES:
-            raise ConfigError(f"merge_mode={merge_mode!r} is not one of {', '.join(MERGE_MODES)}.")
         self.lstm = nn.LSTM(
             input_size,
             hidden_size,
@@ -70,8 +77,6 @@ class LSTMEncoder(nn.Module):
         self.out_features = hidden_size * (2 if bidirectional and merge_mode == "concat" else 1)
         if init == "keras":
             self._keras_init()
-        elif init != "torch":
-            raise ConfigError(f"init={init!r} is not one of {', '.join(INITS)}.")
 
     def _keras_init(self) -> None:
         # Keras' LSTM defaults: glorot-uniform input weights, orthogonal recurrent weights,

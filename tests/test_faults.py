@@ -1,0 +1,97 @@
+"""Runs survive kills, repeat exactly, and scale out to DDP without writing twice."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import REPO_ROOT, run_cli
+
+from lstm_lab.train import train
+
+QUICK = {
+    "lstm": ["experiment=lstm", "data.batch_size=32", "data.n_test=2000"],
+    "stacked_lstm": ["experiment=stacked_lstm"],
+}
+
+
+def final_metrics(run_dir) -> dict:
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    return {k: v for k, v in metrics.items() if not k.startswith("time/")}
+
+
+@pytest.mark.parametrize("experiment", sorted(QUICK))
+def test_killed_run_resumes_to_the_same_final_metrics(tmp_path, experiment):
+    args = [
+        *QUICK[experiment],
+        "trainer.max_steps=600",
+        "trainer.val_check_interval=50",
+        "plot=false",
+        "callbacks.progress_bar.refresh_rate=0",
+    ]
+    assert run_cli(*args, f"hydra.run.dir={tmp_path / 'whole'}").returncode == 0
+
+    killed = tmp_path / "killed"
+    process = subprocess.Popen(
+        [sys.executable, "train.py", *args, f"hydra.run.dir={killed}"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    last = killed / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 240
+    while not last.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # let the first checkpoint finish writing, then kill mid-training
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    assert not (killed / "metrics.json").exists()
+    saved = tmp_path / "at-kill.ckpt"
+    shutil.copy(last, saved)
+
+    # resume=<run_dir> continues in the same folder with the run's own overrides.
+    resumed = run_cli(f"resume={killed}", "callbacks.progress_bar.refresh_rate=0")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert final_metrics(killed) == final_metrics(tmp_path / "whole")
+
+    # ckpt_path=<checkpoint> continues into a new folder, given the same overrides.
+    elsewhere = tmp_path / "elsewhere"
+    result = run_cli(*args, f"ckpt_path={saved}", f"hydra.run.dir={elsewhere}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert final_metrics(elsewhere) == final_metrics(tmp_path / "whole")
+
+
+def test_same_experiment_and_seed_give_identical_metrics(make_cfg, tmp_path):
+    overrides = ["experiment=stacked_lstm", "trainer.max_steps=200", "plot=false"]
+    first = train(make_cfg(*overrides, output_dir=tmp_path / "a"))
+    second = train(make_cfg(*overrides, output_dir=tmp_path / "b"))
+    assert final_metrics(tmp_path / "a") == final_metrics(tmp_path / "b")
+    third = train(make_cfg(*overrides, "seed=2", output_dir=tmp_path / "c"))
+    assert third["test/mse"] != first["test/mse"] == second["test/mse"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("experiment", ["lstm", "stacked_lstm"])
+def test_ddp_on_two_cpu_processes_writes_once(tmp_path, experiment):
+    run_dir = tmp_path / "ddp"
+    result = run_cli(
+        f"experiment={experiment}",
+        "trainer=ddp",
+        "debug=fast",
+        f"hydra.run.dir={run_dir}",
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "completed"
+    assert len(list(run_dir.rglob("metrics.json"))) == 1
+    # Event file names end in <pid>.<n>: every one of them comes from the rank-0 process.
+    events = list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+    assert events and len({path.name.split(".")[-2] for path in events}) == 1
+    assert (run_dir / "train_ddp_process_1.log").exists()  # the second rank really ran
