@@ -104,7 +104,7 @@ def markdown(jobs: list[Job], title: str) -> str:
     ]
     lines += _table(["job", *keys, *metrics, "status"], rows)
     if failed:
-        lines += [""] + [f"- job {job.num} failed: {job.error}" for job in failed]
+        lines += [""] + [f"- job {job.num} {job.status}: {job.error}" for job in failed]
 
     if SEED_KEY in keys:
         groups = group_jobs(jobs)
