@@ -70,7 +70,10 @@ def plot_rollouts(
     ax_err.set_yscale("log")
     ax_err.set_xlabel("steps after the first test window")
     ax_err.set_ylabel("|error| (log)")
-    ax_err.set_title("absolute error: one-step (dots) and rollout (lines)", fontsize=10)
+    ax_err.set_title(
+        "absolute error: one-step (dots) and rollout (lines); exact ones drawn at 1e-12",
+        fontsize=10,
+    )
     ax_err.grid(alpha=0.3, which="both")
     ax_err.legend(loc="lower right", ncol=3, fontsize=8)
     return _save(fig, path)
@@ -80,6 +83,7 @@ def plot_step_accuracy(
     step_accuracy: Tensor,
     crossing_share: Tensor,
     offset_error: dict[int, float],
+    offset_share: dict[int, float],
     path: Path,
     title: str,
 ) -> Path:
@@ -95,13 +99,16 @@ def plot_step_accuracy(
     ax.set_xticks(t)
     twin = ax.twinx()
     twin.plot(t, 100 * crossing_share, "o-", color="0.3", label="sequences crossing here")
-    twin.set_ylabel("sequences whose running sum crosses the limit here (%)", color="0.3")
+    twin.set_ylabel("sequences crossing the limit here (%)", color="0.3")
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     ax.legend(handles, [h.get_label() for h in handles], loc="upper right", fontsize=9)
     ax.set_title("per position", fontsize=10)
 
     offsets = sorted(offset_error)
-    ax_offset.bar(offsets, [100 * offset_error[o] for o in offsets], color="tab:purple")
+    bars = ax_offset.bar(offsets, [100 * offset_error[o] for o in offsets], color="tab:purple")
+    shares = [f"{100 * offset_share[o]:.0f}% of errors" if offset_share[o] else "" for o in offsets]
+    ax_offset.bar_label(bars, shares, fontsize=9)
+    ax_offset.margins(y=0.15)
     ax_offset.set_xlabel("steps from the crossing (0 = the step whose label turns 1)")
     ax_offset.set_ylabel("error rate (%)")
     ax_offset.set_xticks(offsets)

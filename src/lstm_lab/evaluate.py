@@ -17,6 +17,7 @@ from typing import Any
 import hydra
 import torch
 from omegaconf import DictConfig
+from torch import Tensor
 
 from lstm_lab.data import SineProductDataModule
 from lstm_lab.errors import ConfigError
@@ -28,7 +29,7 @@ from lstm_lab.train import CONFIG_DIR, format_table, write_json
 log = logging.getLogger(__name__)
 
 
-def test_metrics(run: Run) -> dict[str, float]:
+def rescore_test_part(run: Run) -> dict[str, float]:
     """The test metrics train.py logged, recomputed with the model's own test step."""
     with torch.no_grad():
         loss, values = run.model._shared_step(run.datamodule.test)
@@ -39,7 +40,7 @@ def evaluate_forecasts(run: Run, out: Path, plot: bool) -> dict[str, float]:
     """One-step and rollout scores for the LSTM and both baselines; CSV and PNG of them."""
     datamodule = run.datamodule
     forecasts = forecast_test_part(run.model, datamodule)
-    metrics = test_metrics(run)
+    metrics = rescore_test_part(run)
     metrics.update({k: v for k, v in forecasts.metrics().items() if k not in metrics})
     with (out / "forecasts.csv").open("w", newline="") as file:
         writer = csv.writer(file)
@@ -98,31 +99,36 @@ def evaluate_classifier(run: Run, out: Path, plot: bool, n_sequences: int) -> di
     crossing = (y.shape[1] - y.sum(dim=1)).long()  # index of the first 1
     crossing_share = torch.bincount(crossing[crosses], minlength=y.shape[1]).float() / len(y)
     offsets = torch.arange(y.shape[1]).unsqueeze(0) - crossing.unsqueeze(1)
-    offset_error = {}
+    total_errors = max(int((~correct).sum()), 1)
+    offset_error, offset_share = {}, {}
     for offset in range(-3, 4):
         at = (offsets == offset) & crosses.unsqueeze(1)
         if at.any():
             offset_error[offset] = float(1 - correct[at].float().mean())
+            offset_share[offset] = int((~correct[at]).sum()) / total_errors
 
-    metrics = test_metrics(run)
+    metrics = rescore_test_part(run)
     for t, acc in enumerate(step_accuracy.tolist(), start=1):
         metrics[f"test/acc_step_{t}"] = acc
     print("\nAccuracy by time-step position (errors cluster where the running sum crosses):")
     print(step_table(step_accuracy, correct, crossing_share))
-    print("\nError rate by distance from the crossing step:")
-    print("\n".join(f"  {o:+d}  {100 * e:6.2f}%" for o, e in offset_error.items()))
+    print("\nBy distance from the crossing step (0 = the step whose label turns 1):")
+    print("  offset  error rate  share of all errors")
+    for offset, rate in offset_error.items():
+        print(f"  {offset:>+6d}  {100 * rate:9.2f}%  {100 * offset_share[offset]:18.1f}%")
     if plot:
         plot_step_accuracy(
             step_accuracy,
             crossing_share,
             offset_error,
+            offset_share,
             out / "step_accuracy.png",
             f"{run.name}: where the {len(y)} test sequences' errors fall",
         )
     return metrics
 
 
-def step_table(step_accuracy: torch.Tensor, correct: torch.Tensor, crossing_share) -> str:
+def step_table(step_accuracy: Tensor, correct: Tensor, crossing_share: Tensor) -> str:
     rows = ["  step  accuracy  errors  crossing here", "  ----  --------  ------  -------------"]
     errors = (~correct).sum(dim=0).tolist()
     for t, (acc, err, share) in enumerate(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import hydra
@@ -41,9 +43,7 @@ def export_onnx(model: pl.LightningModule, example: Tensor, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     model.eval()
     try:
-        with warnings.catch_warnings():
-            # torch.export's own deprecation notices, which no one exporting a model can act on.
-            warnings.simplefilter("ignore", FutureWarning)
+        with quiet_exporter():
             model.to_onnx(
                 path,
                 (example,),
@@ -60,6 +60,28 @@ def export_onnx(model: pl.LightningModule, example: Tensor, path: Path) -> Path:
             "`pip install -e '.[onnx]'` (make install does)."
         ) from None
     return path
+
+
+@contextmanager
+def quiet_exporter() -> Iterator[None]:
+    """Hide the exporter's progress notes and torch.export's internal notices.
+
+    None of them is actionable by someone exporting a model (the optimizer's INFO lines,
+    "torchvision is not installed", deprecations inside torch.export), and they would bury
+    the two lines export.py prints.
+    """
+    loggers = [logging.getLogger(name) for name in ("onnxscript", "onnx_ir", "torch.onnx")]
+    levels = [logger.level for logger in loggers]
+    try:
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.filterwarnings("ignore", "The tensor attributes", UserWarning)
+            yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def onnx_outputs(path: Path, x: Tensor) -> Tensor:

@@ -10,6 +10,7 @@ from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
 from lstm_lab.errors import ConfigError
+from lstm_lab.train import instantiate
 
 CHECKPOINT_NAMES = ("best.ckpt", "last.ckpt")
 
@@ -60,8 +61,6 @@ def locate(ckpt_path: str | None, run_dir: str | None) -> tuple[Path, Path]:
 
 def load_run(ckpt_path: str | None = None, run_dir: str | None = None) -> Run:
     """Rebuild a run's datamodule from its saved config and its model from the checkpoint."""
-    from lstm_lab.train import instantiate
-
     run, ckpt = locate(ckpt_path, run_dir)
     saved = OmegaConf.load(run / ".hydra" / "config.yaml")
     # Only these nodes are resolved: the rest refers to ${hydra:...}, which exists only

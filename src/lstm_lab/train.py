@@ -75,7 +75,10 @@ def save_plot(
                 datamodule.xs,
                 datamodule.ys,
                 datamodule.test_xs,
-                {"LSTM one-step prediction": prediction, "LSTM rollout (own inputs)": rolled},
+                {
+                    "LSTM one-step prediction": prediction,
+                    "LSTM rollout from the first test window": rolled,
+                },
                 path,
                 title,
                 actual_label=f"actual f(x) = {datamodule.formula}",
