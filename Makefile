@@ -14,7 +14,7 @@ LOGDIR ?= outputs
 .PHONY: help install train test test-all lint format tensorboard gpu-check clean
 
 help:
-	@echo "make install      create $(VENV) with torch==$(TORCH) and the project (editable)"
+	@echo "make install      create $(VENV) with torch==$(TORCH) and the project (editable, dev+onnx)"
 	@echo "make train        train the default experiment (bilstm); ARGS='experiment=stacked_lstm'"
 	@echo "make test         fast test suite; make test-all adds the slow quality tests"
 	@echo "make lint         ruff check + ruff format --check"
@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "torch==$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,onnx]"
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -8,12 +8,13 @@ import pytorch_lightning as pl
 from conftest import EXPERIMENTS
 
 from lstm_lab.data import CumsumDataModule, SineProductDataModule
-from lstm_lab.models import LSTMRegressor, LSTMSequenceClassifier
+from lstm_lab.models import LSTMForecaster, LSTMRegressor, LSTMSequenceClassifier
 from lstm_lab.train import instantiate
 
 EXPECTED = {
     "stacked_lstm": (SineProductDataModule, LSTMRegressor, "test/mse"),
     "stacked_lstm_seed": (SineProductDataModule, LSTMRegressor, "test/mse"),
+    "stacked_lstm_forecast": (SineProductDataModule, LSTMForecaster, "test/rollout_mse"),
     "lstm": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
     "lstm_seed": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
     "bilstm": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),

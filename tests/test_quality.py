@@ -28,6 +28,13 @@ def test_stacked_lstm_recipe_reaches_003_test_mse(make_cfg):
 
 
 @pytest.mark.slow
+def test_stacked_lstm_forecast_rolls_79_steps_out_within_mse_1(make_cfg):
+    metrics = train(make_cfg("experiment=stacked_lstm_forecast", "trainer=cpu", "plot=false"))
+    assert metrics["test/rollout_mse"] <= 1.0
+    assert metrics["test/mse"] <= 0.03
+
+
+@pytest.mark.slow
 def test_seed_recipe_is_far_behind_ours(make_cfg, tmp_path):
     seed = train(
         make_cfg(

@@ -18,6 +18,7 @@ from lstm_lab.train import train
 EXPERIMENT_METRICS = {
     "stacked_lstm": {"test/mse", "test/mae", "test/loss"},
     "stacked_lstm_seed": {"test/mse", "test/mae", "test/loss"},
+    "stacked_lstm_forecast": {"test/mse", "test/rollout_mse", "test/linear_ar/rollout_mse"},
     "lstm": {"test/acc", "test/seq_acc", "test/loss"},
     "lstm_seed": {"test/acc", "test/seq_acc", "test/loss"},
     "bilstm": {"test/acc", "test/seq_acc", "test/loss"},

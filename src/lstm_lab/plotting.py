@@ -25,6 +25,7 @@ def plot_forecast(
     predictions: dict[str, Tensor],
     path: Path,
     title: str,
+    actual_label: str = "actual f(x) = x·sin(x)",
 ) -> Path:
     """The seed's figure, readable: the whole actual curve and predictions on the test part."""
     plt = _pyplot()
@@ -33,7 +34,7 @@ def plot_forecast(
     )
     for ax, zoom in ((ax_full, False), (ax_zoom, True)):
         ax.axvspan(float(test_xs[0]), float(xs[-1]), color="0.93", zorder=0)
-        ax.plot(xs, ys, color="tab:blue", lw=1.5, label="actual f(x) = x·sin(x)")
+        ax.plot(xs, ys, color="tab:blue", lw=1.5, label=actual_label)
         markers = iter("os^D")
         colors = iter(["tab:red", "tab:green", "tab:purple", "tab:orange"])
         for name, pred in predictions.items():

@@ -19,7 +19,9 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from lstm_lab.cli import prepare_argv, report
+from lstm_lab.data import SineProductDataModule
 from lstm_lab.errors import ConfigError, TrainingDiverged
+from lstm_lab.forecast import forecast_test_part, rollout
 from lstm_lab.hparams import log_hparams, run_hparams
 from lstm_lab.validation import check_choice, check_int
 
@@ -81,20 +83,24 @@ def save_plot(
 ) -> Path:
     """The run's PNG: the seed's forecast figure, or a few test sequences labelled per step."""
     from lstm_lab import plotting
-    from lstm_lab.data import SineProductDataModule
 
     model.eval()
     with torch.no_grad():
         x, y = datamodule.test
         if isinstance(datamodule, SineProductDataModule):
             prediction = model(x.to(model.device)).cpu()
+            rolled = rollout(model, x[:1].to(model.device), len(y))[0].cpu()
             return plotting.plot_forecast(
                 datamodule.xs,
                 datamodule.ys,
                 datamodule.test_xs,
-                {"LSTM one-step prediction": prediction},
+                {
+                    "LSTM one-step prediction": prediction,
+                    "LSTM rollout from the first test window": rolled,
+                },
                 path,
                 title,
+                actual_label=f"actual f(x) = {datamodule.formula}",
             )
         x, y = x[:4], y[:4]
         prob = torch.sigmoid(model(x.to(model.device))).cpu()
@@ -150,6 +156,14 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         metrics = {
             k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")
         }
+        if isinstance(datamodule, SineProductDataModule):
+            # Rollout and baseline scores beside the LSTM's (see lstm_lab/forecast.py).
+            forecasts = forecast_test_part(model, datamodule).metrics()
+            extra = {k: v for k, v in forecasts.items() if k not in metrics}
+            metrics.update(extra)
+            for logger in trainer.loggers:
+                logger.log_metrics(extra, step=trainer.global_step)
+                logger.save()  # the loggers were finalized when test ended
     if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_score is not None:
         metrics["val/best"] = float(trainer.checkpoint_callback.best_model_score)
     metrics["time/fit_seconds"] = round(fit_seconds, 3)

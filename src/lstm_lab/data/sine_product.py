@@ -1,4 +1,4 @@
-"""The seed's first example: windows of f(x) = x*sin(x) predicting the next value."""
+"""The seed's first example: windows of f(x) = x*sin(x) (or `fn`) predicting the next value."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
+from lstm_lab.data.functions import get_function, make_series
 from lstm_lab.data.streams import FixedBatches, ShuffledBatches
 from lstm_lab.errors import ConfigError
 from lstm_lab.validation import check_choice, check_float, check_int
@@ -15,8 +16,7 @@ SCALES = ("standard", "none")
 
 def sine_product_series() -> tuple[Tensor, Tensor]:
     """The seed's grid, x in [-20, 20) every 0.1, and f(x) = x*sin(x), in float64."""
-    xs = torch.arange(-2000, 2000, 10, dtype=torch.float64) * 0.01
-    return xs, xs * torch.sin(xs)
+    return make_series("x_sin_x")
 
 
 def make_windows(ys: Tensor, lookback: int) -> tuple[Tensor, Tensor]:
@@ -26,7 +26,12 @@ def make_windows(ys: Tensor, lookback: int) -> tuple[Tensor, Tensor]:
 
 
 class SineProductDataModule(pl.LightningDataModule):
-    """Chronological train/val/test windows of x*sin(x); the test part is the seed's last 20%."""
+    """Chronological train/val/test windows of x*sin(x); the test part is the seed's last 20%.
+
+    `fn` picks another function and `noise_std` adds observation noise (data/functions.py).
+    With `horizon` > 1 each training and validation window carries its next `horizon` values,
+    for models trained on multi-step forecasts; test windows always carry the next value only.
+    """
 
     def __init__(
         self,
@@ -35,6 +40,10 @@ class SineProductDataModule(pl.LightningDataModule):
         val_fraction: float = 0.1,
         scale: str = "standard",
         batch_size: int = 50,
+        fn: str = "x_sin_x",
+        noise_std: float = 0.0,
+        noise_seed: int = 0,
+        horizon: int = 1,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -43,6 +52,14 @@ class SineProductDataModule(pl.LightningDataModule):
         check_float("data.val_fraction", val_fraction, 0, 1, high_open=True)
         check_choice("data.scale", scale, SCALES)
         check_int("data.batch_size", batch_size)
+        check_float("data.noise_std", noise_std, 0)
+        check_int("data.noise_seed", noise_seed, minimum=0)
+        check_int("data.horizon", horizon)
+        self.formula = get_function(fn).formula
+        self.fn = fn
+        self.noise_std = noise_std
+        self.noise_seed = noise_seed
+        self.horizon = horizon
         self.lookback = lookback
         self.train_ratio = train_ratio
         self.val_fraction = val_fraction
@@ -51,7 +68,7 @@ class SineProductDataModule(pl.LightningDataModule):
         self._build()
 
     def _build(self) -> None:
-        self.xs, ys = sine_product_series()
+        self.xs, ys = make_series(self.fn, self.noise_std, self.noise_seed)
         x, y = make_windows(ys, self.lookback)
         split = int(len(x) * self.train_ratio)  # the seed's split position
         n_val = round(split * self.val_fraction)
@@ -63,9 +80,18 @@ class SineProductDataModule(pl.LightningDataModule):
                 f"validation and {len(x) - split} test windows of the {len(ys)}-point series: "
                 "use a shorter lookback or ratios that leave every part at least one window."
             )
+        # Every window of a part needs `horizon` targets inside that part.
+        limit, part = (n_val, "validation") if n_val else (n_train, "training")
+        if not 1 <= self.horizon <= limit:
+            raise ConfigError(
+                f"data.horizon={self.horizon} must be between 1 and {limit}, the number of "
+                f"{part} windows; lower it."
+            )
+        # float64 copies for the baselines, whose exact fits float32 rounding would blur.
+        self.series, self.n_train, self.split = ys, n_train, split
         self.ys = ys.float()
-        self.train = (x[:n_train].float(), y[:n_train].float())
-        self.val = (x[n_train:split].float(), y[n_train:split].float())
+        self.train = self._part(x, y, ys, 0, n_train)
+        self.val = self._part(x, y, ys, n_train, split)
         self.test = (x[split:].float(), y[split:].float())
         # Targets of window i sit at series index i + lookback, so the test targets are
         # the last len(test) points: their x positions, for plots.
@@ -76,6 +102,16 @@ class SineProductDataModule(pl.LightningDataModule):
             self._loc, self._scale = float(train_values.mean()), float(train_values.std())
         else:
             self._loc, self._scale = 0.0, 1.0
+
+    def _part(
+        self, x: Tensor, y: Tensor, ys: Tensor, start: int, stop: int
+    ) -> tuple[Tensor, Tensor]:
+        """Windows start..stop-1 and their targets; multi-step targets stay inside the part."""
+        if self.horizon == 1:
+            return x[start:stop].float(), y[start:stop].float()
+        stop = max(stop - self.horizon + 1, start)
+        future = ys.unfold(0, self.horizon, 1)[self.lookback + start : self.lookback + stop]
+        return x[start:stop].float(), future.float()
 
     @property
     def scaling(self) -> tuple[float, float]:

@@ -1,6 +1,7 @@
-"""LightningModules wrapping nn.LSTM: a regressor and a per-step sequence classifier."""
+"""LightningModules wrapping nn.LSTM: a regressor, a forecaster and a per-step classifier."""
 
 from lstm_lab.models.classifier import LSTMSequenceClassifier
+from lstm_lab.models.forecaster import LSTMForecaster
 from lstm_lab.models.regressor import LSTMRegressor
 
-__all__ = ["LSTMRegressor", "LSTMSequenceClassifier"]
+__all__ = ["LSTMForecaster", "LSTMRegressor", "LSTMSequenceClassifier"]

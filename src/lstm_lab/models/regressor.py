@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from lstm_lab.errors import ConfigError
 from lstm_lab.models.base import LSTMModule
 from lstm_lab.models.encoder import LSTMEncoder
 
@@ -48,8 +49,16 @@ class LSTMRegressor(LSTMModule):
         self.register_buffer("loc", torch.tensor(0.0))
         self.register_buffer("scale", torch.tensor(1.0))
 
+    # Whether training can use multi-step targets (data.horizon > 1); see LSTMForecaster.
+    multi_step = False
+
     def setup(self, stage: str) -> None:
         datamodule = getattr(self.trainer, "datamodule", None)
+        if getattr(datamodule, "horizon", 1) > 1 and not self.multi_step:
+            raise ConfigError(
+                f"data.horizon={datamodule.horizon} needs a model trained on multi-step targets; "
+                "use model=forecaster or data.horizon=1."
+            )
         if stage == "fit" and hasattr(datamodule, "scaling"):
             self.set_scaling(*datamodule.scaling)
 

@@ -1,0 +1,6 @@
+"""Export a run as ONNX: `python export.py ckpt_path=<run>/checkpoints/best.ckpt`."""
+
+from lstm_lab.export import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The export entry point: write a run's checkpoint as an ONNX model for inference.
+
+    python export.py ckpt_path=<run>/checkpoints/best.ckpt     # or run_dir=<run>
+
+Needs the `onnx` extra (`pip install -e '.[onnx]'`; `make install` includes it).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import hydra
+import pytorch_lightning as pl
+import torch
+from omegaconf import DictConfig
+from torch import Tensor
+
+from lstm_lab.cli import report
+from lstm_lab.errors import ConfigError
+from lstm_lab.models import LSTMSequenceClassifier
+from lstm_lab.runs import load_run
+from lstm_lab.train import CONFIG_DIR
+
+log = logging.getLogger(__name__)
+
+INPUT_NAME = "x"
+
+
+def output_name(model: pl.LightningModule) -> str:
+    return "logits" if isinstance(model, LSTMSequenceClassifier) else "prediction"
+
+
+def export_onnx(model: pl.LightningModule, example: Tensor, path: Path) -> Path:
+    """Write `model` as one ONNX file; the batch size is free, the window length is example's.
+
+    Inputs and outputs are what `model.forward` takes and returns: windows (B, lookback, 1)
+    to next values (B,) in original units, or sequences (B, T, 1) to per-step logits (B, T).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    try:
+        with quiet_exporter():
+            model.to_onnx(
+                path,
+                (example,),
+                dynamo=True,
+                input_names=[INPUT_NAME],
+                output_names=[output_name(model)],
+                dynamic_shapes=({0: torch.export.Dim("batch")},),
+                external_data=False,
+                verbose=False,
+            )
+    except ModuleNotFoundError as error:
+        raise ConfigError(
+            f"ONNX export needs {error.name or 'onnx'}; install the extra with "
+            "`pip install -e '.[onnx]'` (make install does)."
+        ) from None
+    return path
+
+
+@contextmanager
+def quiet_exporter() -> Iterator[None]:
+    """Hide the exporter's progress notes and torch.export's internal notices.
+
+    None of them is actionable by someone exporting a model (the optimizer's INFO lines,
+    "torchvision is not installed", deprecations inside torch.export), and they would bury
+    the two lines export.py prints.
+    """
+    loggers = [logging.getLogger(name) for name in ("onnxscript", "onnx_ir", "torch.onnx")]
+    levels = [logger.level for logger in loggers]
+    try:
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.filterwarnings("ignore", "The tensor attributes", UserWarning)
+            yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def onnx_outputs(path: Path, x: Tensor) -> Tensor:
+    """What onnxruntime computes for input `x` with the model at `path`."""
+    try:
+        import onnxruntime
+    except ModuleNotFoundError:
+        raise ConfigError(
+            "checking the export needs onnxruntime; install the extra with "
+            "`pip install -e '.[onnx]'`, or pass check=false."
+        ) from None
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return torch.from_numpy(session.run(None, {INPUT_NAME: x.numpy()})[0])
+
+
+def export(cfg: DictConfig) -> Path:
+    """Export a finished run's checkpoint; returns the .onnx path."""
+    if cfg.get("num_threads"):
+        torch.set_num_threads(cfg.num_threads)
+    run = load_run(cfg.get("ckpt_path"), cfg.get("run_dir"))
+    x, _ = run.datamodule.test
+    default = run.dir / "export" / f"{run.ckpt_path.stem}.onnx"
+    path = export_onnx(run.model, x[:2], Path(cfg.output) if cfg.get("output") else default)
+    print(f"Wrote {path} (input {INPUT_NAME!r}: {tuple(x.shape[1:])} per item, any batch size)")
+    if cfg.check:
+        with torch.no_grad():
+            expected = run.model(x)
+        difference = float((onnx_outputs(path, x) - expected).abs().max())
+        print(
+            f"onnxruntime vs PyTorch on the {len(x)} test inputs: max |difference| {difference:.2e}"
+        )
+    return path
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="export")
+def main(cfg: DictConfig) -> None:
+    """Hydra entry point for export.py."""
+    try:
+        export(cfg)
+    except ConfigError as error:
+        report(error)
+        sys.exit(2)
