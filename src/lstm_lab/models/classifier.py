@@ -23,9 +23,9 @@ class LSTMSequenceClassifier(LSTMModule):
         merge_mode: str = "concat",
         init: str = "torch",
         input_size: int = 1,
-        go_backwards: bool = False,
         optimizer: dict[str, Any] | None = None,
         scheduler: dict[str, Any] | None = None,
+        go_backwards: bool = False,
     ) -> None:
         super().__init__(optimizer, scheduler)
         self.save_hyperparameters()

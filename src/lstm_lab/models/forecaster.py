@@ -46,6 +46,7 @@ class LSTMForecaster(LSTMRegressor):
         highway_window: int = 5,
         optimizer: dict[str, Any] | None = None,
         scheduler: dict[str, Any] | None = None,
+        go_backwards: bool = False,
     ) -> None:
         super().__init__(
             hidden_size,
@@ -57,6 +58,7 @@ class LSTMForecaster(LSTMRegressor):
             input_size,
             optimizer,
             scheduler,
+            go_backwards,
         )
         if highway not in HIGHWAYS:
             raise ConfigError(f"model.highway={highway!r} is not one of {', '.join(HIGHWAYS)}.")
