@@ -111,6 +111,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         }
     if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_score is not None:
         metrics["val/best"] = float(trainer.checkpoint_callback.best_model_score)
+    metrics["train/steps"] = trainer.global_step  # optimizer steps taken
     metrics["time/fit_seconds"] = round(fit_seconds, 3)
     metrics["status"] = "completed"
 
