@@ -92,6 +92,7 @@ class Run:
     arm: str
     repeat: int
     wall_s: float
+    cpu_s: float
     peak_rss_mb: float
     metrics: dict[str, Any] = field(default_factory=dict)
 
@@ -100,8 +101,8 @@ class Run:
         return float(self.metrics["time/fit_seconds"])
 
 
-def timed_process(command: list[str], log: Path) -> tuple[float, float]:
-    """Run `command`, return (wall seconds, peak RSS in MB) of that process alone."""
+def timed_process(command: list[str], log: Path) -> tuple[float, float, float]:
+    """Run `command`; return its wall seconds, CPU seconds and peak RSS in MB."""
     env = {**os.environ, **THREAD_ENV}
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
@@ -113,7 +114,8 @@ def timed_process(command: list[str], log: Path) -> tuple[float, float]:
     if process.returncode != 0:
         tail = log.read_text()[-3000:]
         raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{tail}")
-    return wall, usage.ru_maxrss / 1024  # Linux reports kilobytes
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024  # Linux reports kilobytes
 
 
 def run_train_py(experiment: str, overrides: list[str], run_dir: Path, repeat: int) -> Run:
@@ -124,16 +126,16 @@ def run_train_py(experiment: str, overrides: list[str], run_dir: Path, repeat: i
         *overrides,
         f"hydra.run.dir={run_dir}",
     ]
-    wall, rss = timed_process(command, run_dir.with_suffix(".log"))
+    wall, cpu, rss = timed_process(command, run_dir.with_suffix(".log"))
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    return Run(experiment, "train.py", repeat, wall, rss, metrics)
+    return Run(experiment, "train.py", repeat, wall, cpu, rss, metrics)
 
 
 def run_plain(experiment: str, spec: dict[str, Any], run_dir: Path, repeat: int) -> Run:
     result = run_dir / "result.json"
     command = [sys.executable, str(PLAIN_LOOP), "--spec", json.dumps(spec), "--out", str(result)]
-    wall, rss = timed_process(command, run_dir.with_suffix(".log"))
-    return Run(experiment, "plain", repeat, wall, rss, json.loads(result.read_text()))
+    wall, cpu, rss = timed_process(command, run_dir.with_suffix(".log"))
+    return Run(experiment, "plain", repeat, wall, cpu, rss, json.loads(result.read_text()))
 
 
 def same_work_problems(runs: list[Run], max_steps: int) -> list[str]:
@@ -158,7 +160,7 @@ def summarize(experiment: str, runs: list[Run]) -> dict[str, Any]:
         return statistics.median(getattr(r, attr) for r in runs if r.arm == arm)
 
     row: dict[str, Any] = {"experiment": experiment}
-    for attr in ("fit_s", "wall_s", "peak_rss_mb"):
+    for attr in ("fit_s", "wall_s", "cpu_s", "peak_rss_mb"):
         row[attr] = {arm: median(arm, attr) for arm in ARMS}
     row["fit_ratio"] = row["fit_s"]["train.py"] / row["fit_s"]["plain"]
     row["wall_extra_s"] = row["wall_s"]["train.py"] - row["wall_s"]["plain"]
@@ -247,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
                 runs[experiment].append(run)
                 print(
                     f"{experiment:<18} {arm:<8} #{repeat}  fit {run.fit_s:6.2f} s  "
-                    f"wall {run.wall_s:6.2f} s  peak RSS {run.peak_rss_mb:5.0f} MB  "
+                    f"wall {run.wall_s:6.2f} s  CPU {run.cpu_s:6.2f} s  "
+                    f"peak RSS {run.peak_rss_mb:5.0f} MB  "
                     f"steps {run.metrics.get('train/steps')}  "
                     f"test/loss {run.metrics['test/loss']:.4g}",
                     flush=True,
