@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,6 +38,7 @@ GOAL_FIT_RATIO, GOAL_WALL_EXTRA_S, GOAL_RSS_RATIO = 1.25, 2.0, 1.3
 # Same seeds, data order and arithmetic: the two arms' test losses agree closely; a loose
 # bound still catches a different recipe (wrong lr, steps, scaling) by orders of magnitude.
 LOSS_TOLERANCE = 0.25
+WARMUP_OVERRIDES = ["trainer.max_steps=20", "trainer.val_check_interval=10"]
 # One intra-op thread in both arms (train.py also sets it from `num_threads`).
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -232,20 +234,31 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=REPO / "tests/benchmarks/bench.md")
     parser.add_argument("--runs-dir", type=Path, default=REPO / "outputs/bench")
+    parser.add_argument(
+        "--no-warmup", dest="warmup", action="store_false", help="skip the untimed first runs"
+    )
     args = parser.parse_args(argv)
 
-    specs = {e: plain_spec(compose(e, args.override)) for e in args.experiments}
+    started = time.perf_counter()
+    max_steps = {e: compose(e, args.override).trainer.max_steps for e in args.experiments}
+
+    def run_arm(arm: str, experiment: str, repeat: int, overrides: list[str]) -> Run:
+        run_dir = args.runs_dir / experiment / f"{arm.replace('.', '_')}_{repeat}"
+        shutil.rmtree(run_dir, ignore_errors=True)  # no checkpoints left from a former run
+        if arm == "train.py":
+            return run_train_py(experiment, overrides, run_dir, repeat)
+        return run_plain(experiment, plain_spec(compose(experiment, overrides)), run_dir, repeat)
+
+    # Untimed: the first processes read torch & co. from disk; later ones from the page cache.
+    for arm in ARMS[: 2 if args.warmup else 0]:
+        run_arm(arm, args.experiments[0], -1, [*args.override, *WARMUP_OVERRIDES])
+
     load_before = os.getloadavg()[0]
     runs: dict[str, list[Run]] = {e: [] for e in args.experiments}
     for repeat in range(args.repeats):
         for i, experiment in enumerate(args.experiments):
-            arms = ARMS if (repeat + i) % 2 == 0 else ARMS[::-1]
-            for arm in arms:
-                run_dir = args.runs_dir / experiment / f"{arm.replace('.', '_')}_{repeat}"
-                if arm == "train.py":
-                    run = run_train_py(experiment, args.override, run_dir, repeat)
-                else:
-                    run = run_plain(experiment, specs[experiment], run_dir, repeat)
+            for arm in ARMS if (repeat + i) % 2 == 0 else ARMS[::-1]:
+                run = run_arm(arm, experiment, repeat, args.override)
                 runs[experiment].append(run)
                 print(
                     f"{experiment:<18} {arm:<8} #{repeat}  fit {run.fit_s:6.2f} s  "
@@ -258,9 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()[0]
 
     rows = [summarize(e, runs[e]) for e in args.experiments]
-    problems = [
-        p for e in args.experiments for p in same_work_problems(runs[e], specs[e]["max_steps"])
-    ]
+    problems = [p for e in args.experiments for p in same_work_problems(runs[e], max_steps[e])]
     table = markdown(rows, conditions(args.repeats, load_before, load_after))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(table)
@@ -268,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     raw.write_text(
         json.dumps({"rows": rows, "runs": [vars(r) for v in runs.values() for r in v]}, indent=1)
     )
-    print(f"\n{table}\nwrote {args.out} (every run: {raw})")
+    minutes = (time.perf_counter() - started) / 60
+    print(f"\n{table}\nwrote {args.out} (every run: {raw}) in {minutes:.1f} min")
     if problems:
         print("The two arms did not do the same work:\n  " + "\n  ".join(problems))
         return 1
