@@ -10,13 +10,15 @@ ARGS ?=
 PYTEST_ARGS ?=
 # What `make tensorboard` serves, e.g. LOGDIR=outputs/train/multiruns/<sweep> for one sweep.
 LOGDIR ?= outputs
+BENCH_ARGS ?=
 
-.PHONY: help install train test test-all lint format tensorboard gpu-check clean
+.PHONY: help install train test test-all bench lint format tensorboard gpu-check clean
 
 help:
 	@echo "make install      create $(VENV) with torch==$(TORCH) and the project (editable, dev+onnx)"
 	@echo "make train        train the default experiment (bilstm); ARGS='experiment=stacked_lstm'"
 	@echo "make test         fast test suite; make test-all adds the slow quality tests"
+	@echo "make bench        train.py vs a plain PyTorch loop, 5 interleaved runs each (~6 min)"
 	@echo "make lint         ruff check + ruff format --check"
 	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006 (LOGDIR=... for one sweep)"
 	@echo "make gpu-check    train every experiment with trainer=gpu and check the targets"
@@ -40,6 +42,9 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -m "slow or not slow" $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -62,12 +62,9 @@ def test_seed_recipes_match_the_keras_scripts(make_cfg):
     regression = make_cfg("experiment=stacked_lstm_seed")
     assert regression.data.scale == "none" and regression.data.val_fraction == 0
     assert regression.data.batch_size == 50 and regression.trainer.max_steps == 200 * 7
-    assert regression.model.optimizer == {
-        "name": "adam",
-        "lr": 0.001,
-        "weight_decay": 0.0,
-        "fused": False,
-    }
+    # `fused` only picks torch's single-kernel implementation of the same update.
+    optimizer = {k: v for k, v in regression.model.optimizer.items() if k != "fused"}
+    assert optimizer == {"name": "adam", "lr": 0.001, "weight_decay": 0.0}
     for experiment in ("lstm_seed", "bilstm_seed"):
         cfg = make_cfg(f"experiment={experiment}")
         assert cfg.data.batch_size == 1 and cfg.trainer.max_steps == 1000

@@ -29,6 +29,17 @@ class LSTMModule(pl.LightningModule):
         self.scheduler_cfg = {**DEFAULT_SCHEDULER, **(scheduler or {})}
         check_optimizer(**self.optimizer_cfg)
         check_scheduler(**self.scheduler_cfg)
+        self._loss_sum: Tensor | None = None
+        self._loss_steps = 0
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Lightning sets `_current_fx_name` around every hook call, about 45 times a step, and
+        # nn.Module.__setattr__ looks through parameters, buffers and submodules each time: a
+        # few percent of a step of these tiny models. A string needs none of that.
+        if name == "_current_fx_name":
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
 
     def _shared_step(self, batch: tuple[Tensor, ...]) -> tuple[Tensor, dict[str, Tensor]]:
         raise NotImplementedError
@@ -38,8 +49,23 @@ class LSTMModule(pl.LightningModule):
         # Stop before the optimizer turns the weights into NaN and a checkpoint saves them.
         if not torch.isfinite(loss):
             raise TrainingDiverged(self.global_step, loss.item())
-        self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True)
+        self._log_train_loss(loss.detach())
         return loss
+
+    def _log_train_loss(self, loss: Tensor) -> None:
+        # A self.log call costs a good part of a whole step of these tiny models, and the
+        # logger only writes every log_every_n_steps anyway: sum the losses on the device (no
+        # sync) and log their mean at the steps the logger writes. The learning rate goes
+        # along: a LearningRateMonitor callback would cost about 3% of every step in hook calls.
+        self._loss_sum = loss if self._loss_sum is None else self._loss_sum + loss
+        self._loss_steps += 1
+        every = self.trainer.log_every_n_steps
+        if every and (self.trainer.global_step + 1) % every == 0:
+            mean = self._loss_sum / self._loss_steps
+            self.log("train/loss", mean, on_step=True, on_epoch=False, prog_bar=True, batch_size=1)
+            lr = self.trainer.optimizers[0].param_groups[0]["lr"]
+            self.log("train/lr", lr, on_step=True, on_epoch=False, batch_size=1)
+            self._loss_sum, self._loss_steps = None, 0
 
     def _evaluation_step(self, batch: tuple[Tensor, ...], stage: str) -> None:
         loss, metrics = self._shared_step(batch)
@@ -51,6 +77,17 @@ class LSTMModule(pl.LightningModule):
 
     def test_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> None:
         self._evaluation_step(batch, "test")
+
+    def configure_gradient_clipping(
+        self,
+        optimizer: Any,
+        gradient_clip_val: float | None = None,
+        gradient_clip_algorithm: str | None = None,
+    ) -> None:
+        # Lightning calls this every step; with clipping off (trainer.gradient_clip_val unset,
+        # the default) its argument checks are all it would do.
+        if gradient_clip_val:
+            self.clip_gradients(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     def configure_optimizers(self) -> Any:
         optimizer = build_optimizer(self.parameters(), **self.optimizer_cfg)
