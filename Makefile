@@ -16,7 +16,7 @@ help:
 	@echo "make install      create $(VENV) with torch==$(TORCH) and the project (editable)"
 	@echo "make train        train the default experiment (bilstm); ARGS='experiment=stacked_lstm'"
 	@echo "make test         fast test suite; make test-all adds the slow quality tests"
-	@echo "make bench        train.py vs a plain PyTorch loop, 5 interleaved runs each (~6 min)"
+	@echo "make bench        train.py vs a plain PyTorch loop, 5 interleaved runs each (5-8 min)"
 	@echo "make lint         ruff check + ruff format --check"
 	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006"
 	@echo "make clean        remove outputs/ runs and caches (keeps $(VENV))"
