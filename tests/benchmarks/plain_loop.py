@@ -14,8 +14,9 @@ imports torch only, as a hand-written script would, and does the same work as
   and the last state (model, optimizer, schedule) to disk, as ModelCheckpoint does,
 - the test set scored once with the best weights.
 
-It leaves out what train.py adds for its users: TensorBoard curves, the progress bar, the
-learning-rate monitor, the PNG plot, the Hydra run folder and the metrics table.
+It leaves out what train.py adds for its users: TensorBoard curves, the progress bar, the PNG
+plot, the Hydra run folder and the metrics table. It is a plain script: no interpreter tuning
+(train.py freezes the garbage collector after its imports).
 """
 
 from __future__ import annotations

