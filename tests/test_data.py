@@ -136,3 +136,11 @@ def test_ddp_ranks_share_each_pass_without_overlap():
     ]
     first_pass = [torch.cat([b for (b,) in stream]) for stream in ranks]
     assert sorted(torch.cat(first_pass).tolist()) == data.tolist()
+
+
+def test_streams_accept_a_64_bit_seed_as_torch_initial_seed_gives_with_seed_null():
+    seed = 2**64 - 7
+    (batch,) = next(iter(ShuffledBatches((torch.arange(9.0),), 4, num_steps=2, seed=seed)))
+    assert len(batch) == 4
+    (fresh,) = next(iter(GeneratedBatches(lambda g: (torch.rand(2, generator=g),), 2, seed)))
+    assert fresh.shape == (2,)

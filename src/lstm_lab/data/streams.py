@@ -14,6 +14,11 @@ import torch
 from torch import Tensor
 
 
+def stream_seed(seed: int, index: int) -> int:
+    """The generator seed for pass or step `index`; fits 63 bits even for a 64-bit run seed."""
+    return (seed * 1_000_003 + index) % (2**63)
+
+
 class ShuffledBatches:
     """Minibatches over fixed tensors; every pass over the data is a fresh permutation.
 
@@ -46,7 +51,7 @@ class ShuffledBatches:
         return self.num_steps
 
     def _permutation(self, pass_index: int) -> Tensor:
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + pass_index)
+        generator = torch.Generator().manual_seed(stream_seed(self.seed, pass_index))
         perm = torch.randperm(len(self.tensors[0]), generator=generator)
         return perm[self.rank :: self.world_size].to(self.tensors[0].device)
 
@@ -95,7 +100,7 @@ class GeneratedBatches:
         start = self.step if self.step < self.num_steps else 0
         generator = torch.Generator(device=self.device)
         for step in range(start, self.num_steps):
-            generator.manual_seed(self.seed * 1_000_003 + step)
+            generator.manual_seed(stream_seed(self.seed, step))
             self.step = step + 1
             yield self.make_batch(generator)
 
