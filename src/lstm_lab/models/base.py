@@ -6,9 +6,10 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from lstm_lab.errors import TrainingDiverged
+from lstm_lab.models.encoder import LSTMEncoder
 from lstm_lab.models.optim import (
     build_optimizer,
     build_scheduler,
@@ -21,10 +22,18 @@ DEFAULT_SCHEDULER = {"name": "none"}
 
 
 class LSTMModule(pl.LightningModule):
-    """Base class: subclasses define `forward` and `_shared_step(batch) -> (loss, metrics)`."""
+    """Base class: an LSTMEncoder and a linear head; subclasses define `forward` and
+    `_shared_step(batch) -> (loss, metrics)`."""
 
-    def __init__(self, optimizer: dict[str, Any] | None, scheduler: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        encoder: dict[str, Any],
+        optimizer: dict[str, Any] | None,
+        scheduler: dict[str, Any] | None,
+    ) -> None:
         super().__init__()
+        self.encoder = LSTMEncoder(**encoder)
+        self.head = nn.Linear(self.encoder.out_features, 1)
         self.optimizer_cfg = {**DEFAULT_OPTIMIZER, **(optimizer or {})}
         self.scheduler_cfg = {**DEFAULT_SCHEDULER, **(scheduler or {})}
         check_optimizer(**self.optimizer_cfg)
@@ -34,7 +43,7 @@ class LSTMModule(pl.LightningModule):
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Lightning sets `_current_fx_name` around every hook call, about 45 times a step, and
-        # nn.Module.__setattr__ looks through parameters, buffers and submodules each time: a
+        # nn.Module.__setattr__ looks through parameters, buffers and submodules each time:
         # about 5% of a step of these tiny models. A string needs none of that.
         if name == "_current_fx_name":
             object.__setattr__(self, name, value)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from torch import Tensor, nn
+from torch import Tensor
 from torch.nn.functional import binary_cross_entropy_with_logits
 
 from lstm_lab.models.base import LSTMModule
-from lstm_lab.models.encoder import LSTMEncoder
 
 
 class LSTMSequenceClassifier(LSTMModule):
@@ -27,19 +26,18 @@ class LSTMSequenceClassifier(LSTMModule):
         scheduler: dict[str, Any] | None = None,
         go_backwards: bool = False,
     ) -> None:
-        super().__init__(optimizer, scheduler)
+        encoder = {
+            "input_size": input_size,
+            "hidden_size": hidden_size,
+            "num_layers": num_layers,
+            "dropout": dropout,
+            "bidirectional": bidirectional,
+            "merge_mode": merge_mode,
+            "init": init,
+            "go_backwards": go_backwards,
+        }
+        super().__init__(encoder, optimizer, scheduler)
         self.save_hyperparameters()
-        self.encoder = LSTMEncoder(
-            input_size,
-            hidden_size,
-            num_layers,
-            dropout,
-            bidirectional,
-            merge_mode,
-            init,
-            go_backwards,
-        )
-        self.head = nn.Linear(self.encoder.out_features, 1)
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, T, input_size) sequences -> (B, T) logits, one per step."""

@@ -12,6 +12,7 @@ from lstm_lab.data.sine_product import SineProductDataModule, make_windows
 from lstm_lab.errors import ConfigError
 from lstm_lab.forecast import rollout
 from lstm_lab.models.regressor import LSTMRegressor
+from lstm_lab.validation import check_choice, check_int
 
 HIGHWAYS = ("none", "learned", "fitted")
 
@@ -60,10 +61,8 @@ class LSTMForecaster(LSTMRegressor):
             scheduler,
             go_backwards,
         )
-        if highway not in HIGHWAYS:
-            raise ConfigError(f"model.highway={highway!r} is not one of {', '.join(HIGHWAYS)}.")
-        if highway != "none" and highway_window < 1:
-            raise ConfigError(f"model.highway_window={highway_window} must be at least 1.")
+        check_choice("model.highway", highway, HIGHWAYS)
+        check_int("model.highway_window", highway_window)
         self.highway_mode = highway
         self.highway_window = highway_window
         self.highway = nn.Linear(highway_window, 1) if highway != "none" else None

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from lstm_lab.errors import ConfigError
 from lstm_lab.models.base import LSTMModule
-from lstm_lab.models.encoder import LSTMEncoder
 
 
 class LSTMRegressor(LSTMModule):
@@ -33,19 +32,18 @@ class LSTMRegressor(LSTMModule):
         scheduler: dict[str, Any] | None = None,
         go_backwards: bool = False,
     ) -> None:
-        super().__init__(optimizer, scheduler)
+        encoder = {
+            "input_size": input_size,
+            "hidden_size": hidden_size,
+            "num_layers": num_layers,
+            "dropout": dropout,
+            "bidirectional": bidirectional,
+            "merge_mode": merge_mode,
+            "init": init,
+            "go_backwards": go_backwards,
+        }
+        super().__init__(encoder, optimizer, scheduler)
         self.save_hyperparameters()
-        self.encoder = LSTMEncoder(
-            input_size,
-            hidden_size,
-            num_layers,
-            dropout,
-            bidirectional,
-            merge_mode,
-            init,
-            go_backwards,
-        )
-        self.head = nn.Linear(self.encoder.out_features, 1)
         self.register_buffer("loc", torch.tensor(0.0))
         self.register_buffer("scale", torch.tensor(1.0))
 
