@@ -9,14 +9,10 @@ rollout and baseline scores come from the run's metrics.json (see lstm_lab/forec
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from results import REPO, run  # the sibling script: its folder is on sys.path when run
 
 # (row label, experiment, extra overrides). The two rows without the fitted highway get the
 # learning rate and the 3x longer training they need to fit at all.
@@ -37,20 +33,6 @@ VARIANTS = [
     ),
 ]
 BASELINES = [("persistence", "persistence"), ("linear AR (least squares)", "linear_ar")]
-
-
-def run(experiment: str, overrides: list[str], seed: int, run_dir: Path) -> tuple[dict, float]:
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "train.py", f"experiment={experiment}", f"seed={seed}", *overrides]
-        + [f"hydra.run.dir={run_dir}", "callbacks.progress_bar.refresh_rate=0"],
-        cwd=REPO,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wall = time.perf_counter() - start
-    return json.loads((run_dir / "metrics.json").read_text()), wall
 
 
 def summarize(values: list[float]) -> str:

@@ -32,18 +32,12 @@ TARGETS = {
 EXPERIMENTS = ["stacked_lstm", "lstm", "bilstm"]
 
 
-def run(experiment: str, seed: int, out_root: Path) -> tuple[dict, float]:
-    run_dir = out_root / f"{experiment}_seed{seed}"
+def run(experiment: str, overrides: list[str], seed: int, run_dir: Path) -> tuple[dict, float]:
+    """One `python train.py` process, as users run it: its metrics.json and its wall time."""
     start = time.perf_counter()
     subprocess.run(
-        [
-            sys.executable,
-            "train.py",
-            f"experiment={experiment}",
-            f"seed={seed}",
-            f"hydra.run.dir={run_dir}",
-            "callbacks.progress_bar.refresh_rate=0",
-        ],
+        [sys.executable, "train.py", f"experiment={experiment}", f"seed={seed}", *overrides]
+        + [f"hydra.run.dir={run_dir}", "callbacks.progress_bar.refresh_rate=0"],
         cwd=REPO,
         check=True,
         stdout=subprocess.DEVNULL,
@@ -70,7 +64,10 @@ def main() -> None:
     rows = []
     for task in EXPERIMENTS:
         for variant, experiment in (("seed recipe", f"{task}_seed"), ("our recipe", task)):
-            results = [run(experiment, seed, args.runs_dir) for seed in args.seeds]
+            results = [
+                run(experiment, [], seed, args.runs_dir / f"{experiment}_seed{seed}")
+                for seed in args.seeds
+            ]
             for metric, keras in KERAS[task].items():
                 values = [m[metric] for m, _ in results]
                 rows.append(
