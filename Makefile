@@ -44,7 +44,7 @@ test-all: $(STAMP)
 	$(BIN)/python -m pytest -m "slow or not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -58,7 +58,7 @@ tensorboard: $(STAMP)
 	$(BIN)/tensorboard --logdir $(LOGDIR) --host 127.0.0.1 --port 6006
 
 gpu-check: $(STAMP)
-	$(BIN)/python tests/benchmarks/gpu_check.py
+	$(BIN)/python benchmarks/gpu_check.py
 
 clean:
 	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

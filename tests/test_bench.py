@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
-from benchmarks import bench, plain_loop
 from conftest import REPO_ROOT
 
+from benchmarks import bench, plain_loop
 from lstm_lab.train import train
 
 TINY = ["trainer.max_steps=20", "trainer.val_check_interval=10"]
@@ -42,9 +42,9 @@ def test_bench_writes_a_table_with_both_arms(tmp_path):
     result = subprocess.run(
         [
             sys.executable,
-            "tests/benchmarks/bench.py",
+            "benchmarks/bench.py",
             "--experiments",
-            "stacked_lstm_seed",
+            "stacked_lstm_keras",
             "--repeats",
             "1",
             "--no-warmup",
@@ -61,7 +61,7 @@ def test_bench_writes_a_table_with_both_arms(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     table = out.read_text()
-    assert "| `stacked_lstm_seed` | 20 |" in table
+    assert "| `stacked_lstm_keras` | 20 |" in table
     runs = json.loads((tmp_path / "runs" / "bench.json").read_text())["runs"]
     assert sorted(r["arm"] for r in runs) == ["plain", "train.py"]
     assert all(

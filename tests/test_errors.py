@@ -40,11 +40,12 @@ BAD_VALUES = [
 
 @pytest.mark.parametrize("overrides,words", BAD_VALUES, ids=[" ".join(o) for o, _ in BAD_VALUES])
 def test_bad_value_exits_2_with_one_sentence(make_cfg, tmp_path, capsys, overrides, words):
-    from lstm_lab.train import main
+    from lstm_lab.cli import one_sentence_errors
+    from lstm_lab.train import run
 
     cfg = make_cfg(*overrides)
     with pytest.raises(SystemExit) as exit_info:
-        main.__wrapped__(cfg)
+        one_sentence_errors(run)(cfg)
     assert exit_info.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
@@ -55,7 +56,7 @@ def test_bad_value_exits_2_with_one_sentence(make_cfg, tmp_path, capsys, overrid
 
 # Mistakes caught on the command line, before Hydra, checked through the real entry point.
 BAD_COMMANDS = [
-    (["experiment=nope"], ["experiment=nope", "bilstm, bilstm_seed, compare_directions, lstm"]),
+    (["experiment=nope"], ["experiment=nope", "bilstm, bilstm_keras, compare_directions, lstm"]),
     (["trainer=tpu"], ["trainer=tpu", "cpu, ddp, default, gpu"]),
     (["data.batch_size=0"], ["data.batch_size=0", "integer >= 1"]),
     (["hydra.run.dir=/proc/lstm-lab-run"], ["/proc/lstm-lab-run", "hydra.run.dir="]),
@@ -125,7 +126,7 @@ def test_divergence_after_checkpoints_keeps_the_last_good_one(make_cfg, tmp_path
     from lstm_lab.models.regressor import LSTMRegressor
     from lstm_lab.train import train
 
-    original = LSTMRegressor._shared_step
+    original = LSTMRegressor.shared_step
 
     def poisoned_after_25_steps(self, batch):
         # A NaN in the data after step 25 stands in for a real blow-up mid-run.
@@ -134,7 +135,7 @@ def test_divergence_after_checkpoints_keeps_the_last_good_one(make_cfg, tmp_path
             y = y * float("nan")
         return original(self, (x, y))
 
-    monkeypatch.setattr(LSTMRegressor, "_shared_step", poisoned_after_25_steps)
+    monkeypatch.setattr(LSTMRegressor, "shared_step", poisoned_after_25_steps)
     cfg = make_cfg(
         "experiment=stacked_lstm", "trainer.max_steps=60", "trainer.val_check_interval=10"
     )

@@ -14,8 +14,10 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 
-from lstm_lab.evaluate import evaluate, main
-from lstm_lab.train import CONFIG_DIR, train
+from lstm_lab.cli import one_sentence_errors
+from lstm_lab.config import CONFIG_DIR
+from lstm_lab.evaluate import evaluate
+from lstm_lab.train import train
 
 
 def entry_config(name: str, *overrides: str) -> DictConfig:
@@ -106,7 +108,7 @@ def test_a_corrupt_checkpoint_exits_with_one_sentence(runs, tmp_path, capsys):
         (runs["forecast"] / ".hydra" / "config.yaml").read_bytes()
     )
     with pytest.raises(SystemExit) as exit_info:
-        main.__wrapped__(entry_config("eval", f"ckpt_path={bad}"))
+        one_sentence_errors(evaluate)(entry_config("eval", f"ckpt_path={bad}"))
     assert exit_info.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
@@ -122,7 +124,7 @@ def test_a_corrupt_checkpoint_exits_with_one_sentence(runs, tmp_path, capsys):
 )
 def test_a_missing_checkpoint_exits_with_one_sentence(argument, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main.__wrapped__(entry_config("eval", argument))
+        one_sentence_errors(evaluate)(entry_config("eval", argument))
     assert exit_info.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
@@ -132,7 +134,7 @@ def test_a_missing_checkpoint_exits_with_one_sentence(argument, message, capsys)
 def test_onnx_export_matches_pytorch(runs, key, tmp_path):
     pytest.importorskip("onnxruntime")
     from lstm_lab.export import export, onnx_outputs
-    from lstm_lab.runs import load_run
+    from lstm_lab.finished_run import load_run
 
     path = export(entry_config("export", f"run_dir={runs[key]}", f"output={tmp_path / 'm.onnx'}"))
     run = load_run(run_dir=str(runs[key]))

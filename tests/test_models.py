@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from lstm_lab.config import build
 from lstm_lab.errors import ConfigError
-from lstm_lab.models import LSTMRegressor, LSTMSequenceClassifier
 from lstm_lab.models.encoder import MERGE_MODES, LSTMEncoder
 
 DIRECTIONS = [(False, "concat")] + [(True, mode) for mode in MERGE_MODES]
@@ -14,8 +14,8 @@ DIRECTIONS = [(False, "concat")] + [(True, mode) for mode in MERGE_MODES]
 
 @pytest.mark.parametrize("bidirectional,merge_mode", DIRECTIONS)
 def test_classifier_gives_one_logit_per_step(bidirectional, merge_mode):
-    model = LSTMSequenceClassifier(
-        hidden_size=6, bidirectional=bidirectional, merge_mode=merge_mode
+    model = build(
+        "model/classifier", hidden_size=6, bidirectional=bidirectional, merge_mode=merge_mode
     )
     assert model(torch.rand(4, 10, 1)).shape == (4, 10)
     expected = 12 if bidirectional and merge_mode == "concat" else 6
@@ -25,8 +25,12 @@ def test_classifier_gives_one_logit_per_step(bidirectional, merge_mode):
 @pytest.mark.parametrize("bidirectional,merge_mode", DIRECTIONS)
 @pytest.mark.parametrize("num_layers", [1, 3])
 def test_regressor_gives_one_value_per_window(bidirectional, merge_mode, num_layers):
-    model = LSTMRegressor(
-        hidden_size=5, num_layers=num_layers, bidirectional=bidirectional, merge_mode=merge_mode
+    model = build(
+        "model/regressor",
+        hidden_size=5,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        merge_mode=merge_mode,
     )
     assert model(torch.rand(7, 5, 1)).shape == (7,)
 
@@ -65,12 +69,12 @@ def test_keras_init_sets_a_forget_gate_bias_of_one():
 
 
 def test_regressor_works_in_original_units():
-    model = LSTMRegressor(hidden_size=4, num_layers=1)
+    model = build("model/regressor", hidden_size=4, num_layers=1)
     x = torch.rand(3, 5, 1) * 10
     before = model(x)
     model.set_scaling(loc=2.0, scale=4.0)
     # Same weights, new scaling: the output is the same network evaluated on (x-2)/4, then * 4 + 2.
-    reference = LSTMRegressor(hidden_size=4, num_layers=1)
+    reference = build("model/regressor", hidden_size=4, num_layers=1)
     reference.load_state_dict(
         {**model.state_dict(), "loc": torch.tensor(0.0), "scale": torch.tensor(1.0)}
     )
@@ -87,7 +91,7 @@ def test_regressor_works_in_original_units():
 )
 def test_unknown_choices_name_the_value(kwargs, match):
     with pytest.raises(ConfigError, match=match):
-        LSTMSequenceClassifier(**kwargs)
+        build("model/classifier", **kwargs)
 
 
 def test_backward_lstm_step_t_sees_only_steps_t_to_the_end():
@@ -113,6 +117,8 @@ def test_backward_and_bidirectional_together_is_refused():
 
 
 def test_backward_models_give_the_same_shapes():
-    classifier = LSTMSequenceClassifier(hidden_size=4, go_backwards=True)
+    classifier = build("model/classifier", hidden_size=4, go_backwards=True)
     assert classifier(torch.rand(3, 10, 1)).shape == (3, 10)
-    assert LSTMRegressor(hidden_size=4, go_backwards=True)(torch.rand(3, 5, 1)).shape == (3,)
+    assert build("model/regressor", hidden_size=4, go_backwards=True)(
+        torch.rand(3, 5, 1)
+    ).shape == (3,)

@@ -111,13 +111,13 @@ def test_a_failing_job_is_recorded_and_the_others_complete(tmp_path):
 
 
 def test_an_unexpected_error_in_a_sweep_job_is_recorded_with_its_type(make_cfg, tmp_path):
-    from lstm_lab.train import main
+    from lstm_lab.train import run
 
     cfg = make_cfg("experiment=lstm", "debug=fast", "+trainer.precision=bogus")
     with read_write(cfg.hydra), open_dict(cfg.hydra):
         cfg.hydra.mode = RunMode.MULTIRUN
     HydraConfig.instance().set_config(cfg)
-    assert main.__wrapped__(cfg) is None  # no value, and no exception to stop the sweep
+    assert run(cfg) is None  # no value, and no exception to stop the sweep
     record = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert record["status"] == "failed"
     assert record["error"].startswith("ValueError: Precision 'bogus' is invalid")

@@ -10,19 +10,19 @@ import pytest
 import torch
 from conftest import REPO_ROOT
 
-from lstm_lab.data import CumsumDataModule, SineProductDataModule
+from lstm_lab.data import CumsumDataModule, FunctionDataModule
 from lstm_lab.errors import ConfigError
 from lstm_lab.models import LSTMRegressor, LSTMSequenceClassifier
 from lstm_lab.train import train
 
 EXPERIMENT_METRICS = {
     "stacked_lstm": {"test/mse", "test/mae", "test/loss"},
-    "stacked_lstm_seed": {"test/mse", "test/mae", "test/loss"},
+    "stacked_lstm_keras": {"test/mse", "test/mae", "test/loss"},
     "stacked_lstm_forecast": {"test/mse", "test/rollout_mse", "test/linear_ar/rollout_mse"},
     "lstm": {"test/acc", "test/seq_acc", "test/loss"},
-    "lstm_seed": {"test/acc", "test/seq_acc", "test/loss"},
+    "lstm_keras": {"test/acc", "test/seq_acc", "test/loss"},
     "bilstm": {"test/acc", "test/seq_acc", "test/loss"},
-    "bilstm_seed": {"test/acc", "test/seq_acc", "test/loss"},
+    "bilstm_keras": {"test/acc", "test/seq_acc", "test/loss"},
 }
 
 
@@ -51,7 +51,7 @@ def test_checkpoint_loads_back_with_weights_only(make_cfg, tmp_path, module_cls,
     assert raw["hyper_parameters"]["hidden_size"] == cfg.model.hidden_size
     model = module_cls.load_from_checkpoint(path, weights_only=True)
     model.eval()
-    dm = (SineProductDataModule if module_cls is LSTMRegressor else CumsumDataModule)(
+    dm = (FunctionDataModule if module_cls is LSTMRegressor else CumsumDataModule)(
         **{k: v for k, v in cfg.data.items() if k != "_target_"}
     )
     x, y = dm.test
@@ -83,10 +83,10 @@ def test_train_py_runs_from_the_repo_root_and_returns_the_metric(tmp_path):
 
 
 def test_main_returns_the_optimized_metric(make_cfg):
-    from lstm_lab.train import main
+    from lstm_lab.train import run
 
     cfg = make_cfg("experiment=stacked_lstm", "debug=fast", "trainer=cpu", "plot=false")
-    value = main.__wrapped__(cfg)
+    value = run(cfg)
     assert (
         value
         == json.loads((REPO_ROOT / cfg.paths.output_dir / "metrics.json").read_text())["test/mse"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_lab.plotting import _pyplot, _save
+from lstm_lab.plotting import pyplot, save_figure
 from lstm_lab.sweep.curves import read_curve
 from lstm_lab.sweep.jobs import Job, varying_keys
 from lstm_lab.sweep.summary import SEED_KEY, Group, group_jobs, mean_std
@@ -128,7 +128,7 @@ def plot_comparison(
     value of the others, error bars over seeds); for a search (Optuna), each job's `metric`
     in search order, with the best so far when `direction` is known.
     """
-    plt = _pyplot()
+    plt = pyplot()
     groups = group_jobs(jobs)
     keys = [k for k in varying_keys(jobs) if k != SEED_KEY]
     palette = plt.get_cmap("tab10" if len(groups) <= 10 else "viridis")
@@ -159,4 +159,4 @@ def plot_comparison(
     failed = sum(job.status != "completed" for job in jobs)
     note = f" ({failed} of {len(jobs)} jobs failed)" if failed else ""
     fig.suptitle(f"{title}{note}")
-    return _save(fig, path)
+    return save_figure(fig, path)

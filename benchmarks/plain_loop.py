@@ -1,6 +1,6 @@
 """The reference for `make bench`: a hand-written PyTorch loop doing what train.py does.
 
-    python tests/benchmarks/plain_loop.py --spec '<json from bench.py>' --out result.json
+    python benchmarks/plain_loop.py --spec '<json from bench.py>' --out result.json
 
 bench.py composes an experiment's Hydra config and hands this script the plain values (data,
 model, optimizer, schedule, steps, seed), so both arms run the same recipe. This script
@@ -33,7 +33,7 @@ from torch.nn.functional import binary_cross_entropy_with_logits
 
 
 def sine_product_data(spec: dict[str, Any]) -> dict[str, Any]:
-    """x*sin(x) windows split as SineProductDataModule does, with the model's (loc, scale)."""
+    """x*sin(x) windows split as FunctionDataModule does, with the model's (loc, scale)."""
     lookback = spec["lookback"]
     xs = torch.arange(-2000, 2000, 10, dtype=torch.float64) * 0.01
     ys = xs * torch.sin(xs)
