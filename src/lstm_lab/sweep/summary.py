@@ -12,7 +12,7 @@ from pathlib import Path
 from lstm_lab.errors import ConfigError
 from lstm_lab.sweep.jobs import Job, common_overrides, varying_keys
 from lstm_lab.sweep.paired import SEED_KEY, Comparison, compare_variants
-from lstm_lab.sweep.stats import CONFIDENCE, SeedStats, describe, format_p, higher_is_better
+from lstm_lab.sweep.stats import ALPHA, CONFIDENCE, SeedStats, describe, format_p, higher_is_better
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def markdown(
             for name in metrics:
                 stats = describe(group.values_of(name))
                 spread = f"{_number(stats.mean)} ± {_number(stats.std, 2)} {_interval(stats)}"
-                cells.append(spread.strip() if stats.n else "")
+                cells.append(spread if stats.n > 1 else _number(stats.mean))
             seeds = f"{len(group.completed)}/{len(group.jobs)}"
             rows.append([*group.values.values(), seeds, *cells])
         lines += _table([*group_keys, f"{SEED_KEY}s ok", *metrics], rows)
@@ -169,10 +169,10 @@ def _paired_markdown(comparison: Comparison, metric: str | None) -> list[str]:
         f"Wilcoxon signed-rank test. p-values are per comparison, not corrected for the "
         f"{variants} variants or the metrics."
     )
-    if 2 ** (1 - n) >= 1 - CONFIDENCE:
+    if 2 ** (1 - n) >= ALPHA:
         # With n pairs the exact test's smallest two-sided p is 2 / 2^n (all signs alike).
         text += (
-            f" With {n} {SEED_KEY}s the Wilcoxon test cannot reach p < {1 - CONFIDENCE:.2g} "
+            f" With {n} {SEED_KEY}s the Wilcoxon test cannot reach p < {ALPHA:.2g} "
             f"(its smallest p is {format_p(2 ** (1 - n))})."
         )
     lines += [text, ""]
