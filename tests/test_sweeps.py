@@ -83,14 +83,14 @@ def test_summary_groups_seeds_as_mean_and_std(sweep):
     rows = read_summary(sweep_dir)
     text = (sweep_dir / "summary.md").read_text()
     assert "4 jobs: 4 completed, 0 failed." in text
-    grouped = text.split("## Mean ± std over seeds")[1]
+    grouped = text.split("## Mean ± std [95% CI] over seeds")[1]
     for hidden in ("4", "8"):
         losses = [float(r["test/loss"]) for r in rows if r["model.hidden_size"] == hidden]
         mean, std = statistics.fmean(losses), statistics.stdev(losses)
         assert f"| {hidden} | 2/2 | " in grouped
         assert f"{mean:.4g} ± {std:.2g}" in grouped
     # The same tables are printed when the sweep ends.
-    assert "## Mean ± std over seeds" in result.stdout
+    assert "## Mean ± std [95% CI] over seeds" in result.stdout
     assert (sweep_dir / "comparison.png").stat().st_size > 20_000
 
 
