@@ -60,6 +60,18 @@ def test_grouped_steps_give_bitwise_the_run_of_one_step_per_batch(
     assert [step for step, _ in scalars_7["val/loss"]] == [19, 39, 59, 79, 94]
 
 
+def test_progress_bar_counts_optimizer_steps_after_a_resume(make_cfg, tmp_path, capsys):
+    overrides = ["experiment=stacked_lstm", *ODD, "plot=false", "model.steps_per_execution=7"]
+    train(make_cfg(*overrides, output_dir=tmp_path / "first"))
+    last = tmp_path / "first" / "checkpoints" / "last.ckpt"
+    assert torch.load(last, weights_only=True)["global_step"] == 80
+    capsys.readouterr()
+    redraw = "callbacks.progress_bar.refresh_rate=1"
+    train(make_cfg(*overrides, redraw, f"ckpt_path={last}", output_dir=tmp_path / "resumed"))
+    bar = capsys.readouterr().out
+    assert "95/" in bar and "15/" not in bar
+
+
 class GradientNorms(pl.Callback):
     """Records the gradient norm the optimizer is about to apply, every step."""
 

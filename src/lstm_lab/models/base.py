@@ -122,10 +122,12 @@ class LSTMModule(pl.LightningModule):
             self.log("train/lr", lr, on_step=True, on_epoch=False, batch_size=1)
             self._loss_sum, self._loss_steps = None, 0
         # Lightning counted one batch for this call: count all `size`, so that its validation,
-        # logging and checkpoint intervals, progress bar and logger steps count optimizer steps.
+        # logging and checkpoint intervals, logger steps and the batch_idx its callbacks get
+        # (the progress bar's count, also after a resume) count optimizer steps.
         loop = trainer.fit_loop.epoch_loop
         loop.batch_progress.increment_by(size - 1)
         loop._batches_that_stepped += size - 1
+        dataloader_iter.data_fetcher._batch_idx = self.global_step - 1
 
     def _check_finite(self, losses: list[Tensor], first: int) -> None:
         """Raise TrainingDiverged naming the first step whose loss is NaN or infinite.
