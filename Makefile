@@ -18,7 +18,7 @@ help:
 	@echo "make install      create $(VENV) with torch==$(TORCH) and the project (editable, dev+onnx)"
 	@echo "make train        train the default experiment (bilstm); ARGS='experiment=stacked_lstm'"
 	@echo "make test         fast test suite; make test-all adds the slow quality tests"
-	@echo "make bench        train.py vs a plain PyTorch loop, 5 interleaved runs each (5-8 min)"
+	@echo "make bench        train.py vs a plain PyTorch loop, 5 interleaved runs each, then a 30-job sweep 3 times (8-12 min)"
 	@echo "make lint         ruff check + ruff format --check"
 	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006 (LOGDIR=... for one sweep)"
 	@echo "make gpu-check    train every experiment with trainer=gpu and check the targets"
