@@ -16,11 +16,11 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from lstm_lab.cli import prepare_argv, report
 from lstm_lab.data import SineProductDataModule
-from lstm_lab.errors import ConfigError, TrainingDiverged
+from lstm_lab.errors import ConfigError, TrainingDiverged, TrialPruned
 from lstm_lab.forecast import forecast_test_part, rollout
 from lstm_lab.hparams import log_hparams, run_hparams
 from lstm_lab.validation import check_choice, check_int
@@ -179,7 +179,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         write_json(output_dir / "metrics.json", metrics)
         if cfg.get("plot"):
             title = f"{cfg.name}: test predictions"
-            if cfg.optimized_metric in metrics:
+            if isinstance(cfg.optimized_metric, str) and cfg.optimized_metric in metrics:
                 title += f" ({cfg.optimized_metric} = {metrics[cfg.optimized_metric]:.4g})"
             save_plot(model, datamodule, output_dir / "predictions.png", title)
         numbers = {k: v for k, v in metrics.items() if k != "status"}
@@ -198,8 +198,8 @@ def record_failure(cfg: DictConfig, error: Exception) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
-def main(cfg: DictConfig) -> float | None:
-    """Hydra entry point; returns `optimized_metric` so a sweeper can optimize it."""
+def main(cfg: DictConfig) -> float | list[float] | None:
+    """Hydra entry point; returns `optimized_metric` (one or a list) for a sweeper."""
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
         metrics = train(cfg)
@@ -213,14 +213,19 @@ def main(cfg: DictConfig) -> float | None:
         if isinstance(error, ConfigError):
             record_failure(cfg, error)
         return None
+    except TrialPruned:
+        return None  # the pruning callback has recorded it, in metrics.json and the study
     except Exception as error:
         if not multirun:
             raise
         log.exception("This job failed: %s", error)
         record_failure(cfg, error)
         return None
-    value = metrics.get(cfg.get("optimized_metric"))
-    return None if value is None else float(value)
+    names = cfg.get("optimized_metric")
+    values = [metrics.get(n) for n in (names if OmegaConf.is_list(names) else [names])]
+    if None in values:
+        return None
+    return [float(v) for v in values] if OmegaConf.is_list(names) else float(values[0])
 
 
 def cli() -> None:
