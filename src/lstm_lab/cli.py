@@ -23,8 +23,8 @@ def _split(override: str) -> tuple[str, str] | None:
     return key.lstrip("+"), value
 
 
-def check_group_choices(overrides: list[str], config_dir: Path) -> None:
-    """`group=name` must name a file in configs/<group>/ (for every value of a sweep list)."""
+def check_group_choices(overrides: list[str], config_dir: Path, extra: list[Path] = ()) -> None:
+    """`group=name` must name a file in configs/<group>/ or a `--config-dir`'s <group>/."""
     for override in overrides:
         parts = _split(override)
         if parts is None:
@@ -33,7 +33,8 @@ def check_group_choices(overrides: list[str], config_dir: Path) -> None:
         group_dir = config_dir / key
         if not group_dir.is_dir() or "(" in value or value in ("null", ""):
             continue
-        available = sorted(p.stem for p in group_dir.glob("*.yaml"))
+        dirs = [group_dir, *(d / key for d in extra)]
+        available = sorted({p.stem for d in dirs for p in d.glob("*.yaml")})
         for name in value.split(","):
             if name not in available:
                 raise ConfigError(
@@ -88,7 +89,10 @@ def prepare_argv(argv: list[str], config_dir: Path) -> list[str]:
         others = [a for a in args if a not in overrides]
         args = others + resume_overrides(Path(resume[-1].split("=", 1)[1]), overrides)
     overrides = [a for a in args if not a.startswith("-")]
-    check_group_choices(overrides, config_dir)
+    # Hydra's --config-dir adds a folder whose groups extend configs/ (e.g. a user's searches).
+    extra = [Path(b) for a, b in zip(args, args[1:], strict=False) if a in ("--config-dir", "-cd")]
+    extra += [Path(a.split("=", 1)[1]) for a in args if a.startswith("--config-dir=")]
+    check_group_choices(overrides, config_dir, extra)
     check_output_dir(overrides)
     return [argv[0], *args]
 

@@ -8,7 +8,7 @@ default, so these nodes never pin a default that a newer Optuna changed.
 
 # No `from __future__ import annotations`: Hydra's plugin scan runs this module outside
 # sys.modules, where dataclasses cannot resolve string annotations.
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
@@ -169,5 +169,10 @@ class OptunaSweeperConf:
 
 store = ConfigStore.instance()
 store.store(group="hydra/sweeper", name="optuna", node=OptunaSweeperConf, provider="lstm_lab")
+# Plain dicts, not typed nodes: a search config's sampler settings (say TPE's
+# n_startup_trials) must still compose when the command line picks another sampler; the
+# sweeper then sets aside, with a warning, what that sampler does not take.
 for _name, _node in SAMPLERS.items():
-    store.store(group="hydra/sweeper/sampler", name=_name, node=_node, provider="lstm_lab")
+    store.store(
+        group="hydra/sweeper/sampler", name=_name, node=asdict(_node()), provider="lstm_lab"
+    )

@@ -15,9 +15,11 @@ Differences from hydra-optuna-sweeper 1.3 (which needs optuna<3):
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import os
+import socket
 import threading
 import time
 import warnings
@@ -39,7 +41,7 @@ from hydra.core.plugins import Plugins
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
-from hydra.utils import get_method, instantiate
+from hydra.utils import get_class, get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
 from optuna.distributions import (
     BaseDistribution,
@@ -55,6 +57,7 @@ from optuna.trial import TrialState
 # Importing the config registers hydra/sweeper=optuna and hydra/sweeper/sampler=....
 from hydra_plugins.lstm_lab_optuna_sweeper.config import OptunaSweeperConf  # noqa: F401
 from hydra_plugins.lstm_lab_optuna_sweeper.study import (
+    SearchConfigError,
     directions,
     open_storage,
     pruner_of,
@@ -63,6 +66,8 @@ from hydra_plugins.lstm_lab_optuna_sweeper.study import (
 log = logging.getLogger(__name__)
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+# Which worker runs a trial (host:pid), recorded when it claims the trial.
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
 # The job's callback that reports to the pruner (listed in configs/hparams_search/*.yaml).
 PRUNING_CALLBACK = "lstm_lab.sweep.pruning.OptunaPruning"
 
@@ -81,7 +86,7 @@ def distribution(override: Override) -> BaseDistribution:
         if "int" in sweep.tags:
             return IntDistribution(int(sweep.start), int(sweep.end), log=log_scale)
         return FloatDistribution(sweep.start, sweep.end, log=log_scale)
-    raise ValueError(
+    raise SearchConfigError(
         f"{override.input_line!r} is not a search dimension; use choice(...), range(...) or "
         "interval(...), e.g. model.hidden_size=choice(16,32,64)."
     )
@@ -113,11 +118,20 @@ def grid(space: dict[str, BaseDistribution]) -> dict[str, list[Any]]:
         elif isinstance(dist, IntDistribution) and not dist.log:
             values[name] = list(range(dist.low, dist.high + 1, dist.step))
         else:
-            raise ValueError(
+            raise SearchConfigError(
                 f"hydra/sweeper/sampler=grid needs a finite list for {name}: write "
                 f"{name}=choice(...) or range(...), not an interval."
             )
     return values
+
+
+class AskTellGridSampler(optuna.samplers.GridSampler):
+    """Optuna's GridSampler for ask/tell; the sweeper stops when every point has run."""
+
+    def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+        # GridSampler calls study.stop() after the last point, which raises outside
+        # study.optimize; the sweeper caps n_trials at the grid's size instead.
+        pass
 
 
 def format_value(value: Any) -> str:
@@ -146,6 +160,13 @@ def counted(trials: Sequence[optuna.trial.FrozenTrial]) -> tuple[int, int]:
     again = retried(trials)
     finished = sum(t.state in FINISHED and t.number not in again for t in trials)
     return finished, sum(t.state == TrialState.RUNNING for t in trials)
+
+
+def retry_once(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+    """Queue an interrupted trial's parameters again, as Optuna does for a stale heartbeat."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        RetryHeartbeatStaleTrialCallback(max_retry=1)(study, trial)
 
 
 class Heartbeat:
@@ -195,7 +216,7 @@ class OptunaSweeper(Sweeper):
         search_space: Any = None,
     ) -> None:
         if search_space:
-            raise ValueError(
+            raise SearchConfigError(
                 "hydra.sweeper.search_space (hydra-optuna-sweeper 1.1's form) is not supported: "
                 "write each dimension in hydra.sweeper.params, e.g. x: interval(-5.0, 5.0)."
             )
@@ -220,6 +241,8 @@ class OptunaSweeper(Sweeper):
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
         self.max_failure_rate = max_failure_rate
+        self.total = n_trials  # n_trials, or fewer when a grid has fewer points
+        self.ignored: set[str] = set()  # sampler settings the chosen sampler does not take
         self.config: DictConfig | None = None
         self.launcher: Any = None
 
@@ -238,12 +261,12 @@ class OptunaSweeper(Sweeper):
         if self.pruning.pruner == "none":
             return
         if len(self.directions) > 1:
-            raise ValueError(
+            raise SearchConfigError(
                 f"hydra.sweeper.pruner={self.pruning.pruner} cannot prune a multi-objective "
                 "study (Optuna prunes on one reported value): set hydra.sweeper.pruner=none."
             )
         if self.storage is None:
-            raise ValueError(
+            raise SearchConfigError(
                 "Pruning needs a stored study the jobs can report to: set hydra.sweeper.storage "
                 "(e.g. sqlite:///${hydra.sweep.dir}/optuna.db) or hydra.sweeper.pruner=none."
             )
@@ -251,7 +274,7 @@ class OptunaSweeper(Sweeper):
             OmegaConf.select(c, "_target_") for c in (self.config.get("callbacks") or {}).values()
         ]
         if PRUNING_CALLBACK not in targets:
-            raise ValueError(
+            raise SearchConfigError(
                 f"hydra.sweeper.pruner={self.pruning.pruner} needs the trials to report: add "
                 f"`callbacks: {{optuna_pruning: {{_target_: {PRUNING_CALLBACK}, output_dir: "
                 "${paths.output_dir}}}` to the search config, as configs/hparams_search/ do."
@@ -261,7 +284,7 @@ class OptunaSweeper(Sweeper):
         metric = OmegaConf.select(self.config, "optimized_metric", default=None)
         n = len(metric) if OmegaConf.is_list(metric) else 1
         if n != len(self.directions):
-            raise ValueError(
+            raise SearchConfigError(
                 f"optimized_metric names {n} metric(s) but hydra.sweeper.direction has "
                 f"{len(self.directions)}: give one direction per metric, e.g. "
                 "hydra.sweeper.direction=[minimize,minimize]."
@@ -280,7 +303,7 @@ class OptunaSweeper(Sweeper):
         )
         stored = [d.name.lower() for d in study.directions]
         if stored != self.directions:
-            raise ValueError(
+            raise SearchConfigError(
                 f"Study {self.study_name!r} in {self.storage} was created to "
                 f"{', '.join(stored)}; use another hydra.sweeper.study_name."
             )
@@ -291,17 +314,27 @@ class OptunaSweeper(Sweeper):
         if not cfg:
             return None
         target = cfg["_target_"]
-        if cfg.get("seed") is not None and not target.endswith("QMCSampler"):
-            # A resumed search, or the next worker, must not draw the first parameters again;
-            # QMC instead takes the next point of its one seeded sequence by trial number.
+        if cfg.get("seed") is not None and not target.endswith(("QMCSampler", "GridSampler")):
+            # A resumed search, or the next worker, must not draw the first parameters again.
+            # QMC and grid keep their seed: it fixes the order of their points, and they take
+            # the next unvisited one from the study.
             cfg["seed"] = int(cfg["seed"]) + len(study.trials)
+        accepted = inspect.signature(get_class(target)).parameters
+        for key in [k for k in cfg if k != "_target_" and k not in accepted]:
+            if key not in self.ignored:
+                log.warning("hydra.sweeper.sampler.%s is not a setting of %s; ignored", key, target)
+            self.ignored.add(key)
+            del cfg[key]
         if target.endswith("GridSampler"):
+            cfg["_target_"] = f"{__name__}.AskTellGridSampler"
             cfg["search_space"] = grid(space)
         try:
-            return instantiate(cfg, _convert_="all")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExperimentalWarning)  # QMC, GP: experimental
+                return instantiate(cfg, _convert_="all")
         except Exception as error:
             cause = error.__cause__ or error
-            raise ValueError(
+            raise SearchConfigError(
                 f"hydra.sweeper.sampler ({target}) cannot be built: {cause}; check its settings "
                 "against Optuna's documentation of that sampler."
             ) from None
@@ -326,8 +359,9 @@ class OptunaSweeper(Sweeper):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ExperimentalWarning)
                     fail_stale_trials(study)
+                self._retry_unclaimed(study)
             finished, running = counted(study.get_trials(deepcopy=False))
-            n = min(self.n_jobs, self.n_trials - finished - running)
+            n = min(self.n_jobs, self.total - finished - running)
             trials = []
             for _ in range(max(n, 0)):
                 study.sampler = self._sampler(study, space) or study.sampler
@@ -336,8 +370,19 @@ class OptunaSweeper(Sweeper):
                     self.custom_search_space(self.config, trial)
                 if self.heartbeat_interval and self.storage is not None:
                     study._storage.record_heartbeat(trial._trial_id)
+                trial.set_user_attr("worker", WORKER)
                 trials.append(trial)
         return trials, finished, running
+
+    def _retry_unclaimed(self, study: optuna.Study) -> None:
+        # A RUNNING trial no worker claimed (an older sweeper's, or one asked by hand) has no
+        # heartbeat for Optuna to watch: it was interrupted, so it runs again now.
+        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        for trial in running:
+            if "worker" not in trial.user_attrs:
+                log.warning("Trial %d was interrupted; running its parameters again", trial.number)
+                frozen = study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
+                retry_once(study, frozen)
 
     # -- the search --------------------------------------------------------------------------
 
@@ -348,11 +393,14 @@ class OptunaSweeper(Sweeper):
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         space, fixed = search_space(self.params, arguments)
         if not space and self.custom_search_space is None:
-            raise ValueError(
+            raise SearchConfigError(
                 "The search space is empty; set hydra.sweeper.params (see configs/hparams_search/)."
             )
         self._check_pruning()
         self._check_metrics()
+        self.total = self.n_trials
+        if str(self.sampler_cfg.get("_target_", "")).endswith("GridSampler"):
+            self.total = min(self.n_trials, math.prod(len(v) for v in grid(space).values()))
         with self._claim_lock(sweep_dir):  # two workers starting together create one study
             study = self._open_study()
         finished, running = counted(study.get_trials(deepcopy=False))
@@ -361,7 +409,7 @@ class OptunaSweeper(Sweeper):
             self.study_name,
             self.storage,
             finished,
-            self.n_trials,
+            self.total,
             running,
         )
         returns: list[Sequence[JobReturn]] = []
@@ -399,7 +447,7 @@ class OptunaSweeper(Sweeper):
             # Interrupted (Ctrl-C): queue these trials again now instead of after grace_period.
             for trial in trials:
                 frozen = study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
-                RetryHeartbeatStaleTrialCallback(max_retry=1)(study, frozen)
+                retry_once(study, frozen)
             raise
         for trial, result in zip(trials, results, strict=True):
             self._tell(study, trial, result)
@@ -461,7 +509,7 @@ class OptunaSweeper(Sweeper):
         done = [t for t in trials if t.number not in again]
         failed = sum(t.state == TrialState.FAIL for t in done)
         if done and failed / len(done) > self.max_failure_rate:
-            raise RuntimeError(
+            raise SearchConfigError(
                 f"{failed} of {len(done)} trials failed, more than hydra.sweeper."
                 f"max_failure_rate={self.max_failure_rate}; see the failed trials' metrics.json."
             )

@@ -95,9 +95,7 @@ def plot_front(
         if len(objectives) == 2:
             ax.step(xs, ys, where="post", color="tab:red", alpha=0.6)
         for job, x, y in zip(ordered, xs, ys, strict=True):
-            ax.annotate(
-                str(job.num), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8
-            )
+            ax.annotate(str(job.num), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
         better = "lower" if direction == "minimize" else "higher"
         ax.set_xlabel(f"{x_name} ({objectives[-1][1]})")
         ax.set_ylabel(f"{y_name} ({better} is better)")
