@@ -19,178 +19,53 @@ import inspect
 import logging
 import math
 import os
-import socket
-import threading
 import time
 import warnings
 from collections.abc import Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import optuna
-from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import (
-    ChoiceSweep,
-    IntervalSweep,
-    Override,
-    RangeSweep,
-    Transformer,
-)
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from hydra.utils import get_class, get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
-from optuna.distributions import (
-    BaseDistribution,
-    CategoricalDistribution,
-    FloatDistribution,
-    IntDistribution,
-)
+from optuna.distributions import BaseDistribution
 from optuna.exceptions import ExperimentalWarning
-from optuna.storages import RetryHeartbeatStaleTrialCallback, fail_stale_trials
-from optuna.storages.journal import JournalFileOpenLock
+from optuna.storages import fail_stale_trials
 from optuna.trial import TrialState
 
 # Importing the config registers hydra/sweeper=optuna and hydra/sweeper/sampler=....
 from hydra_plugins.lstm_lab_optuna_sweeper.config import OptunaSweeperConf  # noqa: F401
+from hydra_plugins.lstm_lab_optuna_sweeper.space import (
+    AskTellGridSampler,
+    as_run,
+    format_value,
+    grid,
+    search_space,
+)
 from hydra_plugins.lstm_lab_optuna_sweeper.study import (
     SearchConfigError,
     directions,
     open_storage,
     pruner_of,
 )
+from hydra_plugins.lstm_lab_optuna_sweeper.workers import (
+    FINISHED,
+    WORKER,
+    Heartbeat,
+    claim_lock,
+    counted,
+    retried,
+    retry_once,
+)
 
 log = logging.getLogger(__name__)
 
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-# Which worker runs a trial (host:pid), recorded when it claims the trial.
-WORKER = f"{socket.gethostname()}:{os.getpid()}"
 # The job's callback that reports to the pruner (listed in configs/hparams_search/*.yaml).
 PRUNING_CALLBACK = "lstm_lab.sweep.pruning.OptunaPruning"
-
-
-def distribution(override: Override) -> BaseDistribution:
-    """The Optuna distribution of a sweep override: choice, range or interval (log/int tags)."""
-    sweep = override.value()
-    if isinstance(sweep, ChoiceSweep):
-        return CategoricalDistribution(list(override.sweep_iterator(Transformer.identity)))
-    if isinstance(sweep, RangeSweep):
-        if all(isinstance(v, int) for v in (sweep.start, sweep.stop, sweep.step)):
-            return IntDistribution(sweep.start, sweep.stop - sweep.step, step=sweep.step)
-        return CategoricalDistribution(list(override.sweep_iterator(Transformer.identity)))
-    if isinstance(sweep, IntervalSweep):
-        log_scale = "log" in sweep.tags
-        if "int" in sweep.tags:
-            return IntDistribution(int(sweep.start), int(sweep.end), log=log_scale)
-        return FloatDistribution(sweep.start, sweep.end, log=log_scale)
-    raise SearchConfigError(
-        f"{override.input_line!r} is not a search dimension; use choice(...), range(...) or "
-        "interval(...), e.g. model.hidden_size=choice(16,32,64)."
-    )
-
-
-def search_space(
-    params: dict[str, str], arguments: Sequence[str]
-) -> tuple[dict[str, BaseDistribution], list[str]]:
-    """Search dimensions (config `params`, then command-line sweeps) and the fixed overrides."""
-    lines = [f"{key}={value}" for key, value in params.items()] + list(arguments)
-    space: dict[str, BaseDistribution] = {}
-    fixed: list[str] = []
-    for override in OverridesParser.create().parse_overrides(lines):
-        name = override.get_key_element()
-        if override.is_sweep_override():
-            space[name] = distribution(override)
-        else:
-            space.pop(name, None)  # a fixed value on the command line wins over the search
-            fixed.append(override.input_line)
-    return space, fixed
-
-
-def grid(space: dict[str, BaseDistribution]) -> dict[str, list[Any]]:
-    """GridSampler's search space: every value of each choice(...) or range(...)."""
-    values: dict[str, list[Any]] = {}
-    for name, dist in space.items():
-        if isinstance(dist, CategoricalDistribution):
-            values[name] = list(dist.choices)
-        elif isinstance(dist, IntDistribution) and not dist.log:
-            values[name] = list(range(dist.low, dist.high + 1, dist.step))
-        else:
-            raise SearchConfigError(
-                f"hydra/sweeper/sampler=grid needs a finite list for {name}: write "
-                f"{name}=choice(...) or range(...), not an interval."
-            )
-    return values
-
-
-class AskTellGridSampler(optuna.samplers.GridSampler):
-    """Optuna's GridSampler for ask/tell; the sweeper stops when every point has run."""
-
-    def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
-        # GridSampler calls study.stop() after the last point, which raises outside
-        # study.optimize; the sweeper caps n_trials at the grid's size instead.
-        pass
-
-
-def format_value(value: Any) -> str:
-    """A sampled value as an override; floats keep 6 significant digits for readable folders."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if value is None:
-        return "null"
-    if isinstance(value, float):
-        return format(value, ".6g")
-    return str(value)
-
-
-def as_run(value: Any) -> Any:
-    """The value the job ran with (floats rounded as in its override)."""
-    return float(format_value(value)) if isinstance(value, float) else value
-
-
-def retried(trials: Sequence[optuna.trial.FrozenTrial]) -> set[int]:
-    """Numbers of interrupted trials that were queued again (they do not count as finished)."""
-    return {n for t in trials for n in t.system_attrs.get("retry_history", [])}
-
-
-def counted(trials: Sequence[optuna.trial.FrozenTrial]) -> tuple[int, int]:
-    """(finished, running) trials that count toward n_trials."""
-    again = retried(trials)
-    finished = sum(t.state in FINISHED and t.number not in again for t in trials)
-    return finished, sum(t.state == TrialState.RUNNING for t in trials)
-
-
-def retry_once(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-    """Queue an interrupted trial's parameters again, as Optuna does for a stale heartbeat."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ExperimentalWarning)
-        RetryHeartbeatStaleTrialCallback(max_retry=1)(study, trial)
-
-
-class Heartbeat:
-    """Records the heartbeat of a worker's running trials while their jobs run."""
-
-    # study.optimize runs Optuna's heartbeat thread; ask/tell (needed to launch a batch of
-    # trials through a Hydra launcher) leaves it to the caller.
-    def __init__(self, storage: Any, trial_ids: list[int], interval: int) -> None:
-        self.storage, self.trial_ids, self.interval = storage, trial_ids, interval
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._beat, daemon=True)
-
-    def _beat(self) -> None:
-        while not self.stop.wait(self.interval):
-            for trial_id in self.trial_ids:
-                self.storage.record_heartbeat(trial_id)
-
-    def __enter__(self) -> Heartbeat:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
 
 
 class OptunaSweeper(Sweeper):
@@ -326,7 +201,7 @@ class OptunaSweeper(Sweeper):
             self.ignored.add(key)
             del cfg[key]
         if target.endswith("GridSampler"):
-            cfg["_target_"] = f"{__name__}.AskTellGridSampler"
+            cfg["_target_"] = f"{AskTellGridSampler.__module__}.AskTellGridSampler"
             cfg["search_space"] = grid(space)
         try:
             with warnings.catch_warnings():
@@ -339,22 +214,11 @@ class OptunaSweeper(Sweeper):
                 "against Optuna's documentation of that sampler."
             ) from None
 
-    @contextmanager
-    def _claim_lock(self, sweep_dir: Path):
-        # Counting the trials and asking for new ones must be one step across workers, or two
-        # workers could both ask for the last trial; Optuna's file lock works on NFS too.
-        lock = JournalFileOpenLock(str(sweep_dir / "optuna-claim"))
-        lock.acquire()
-        try:
-            yield
-        finally:
-            lock.release()
-
     def _claim(
         self, study: optuna.Study, space: dict[str, BaseDistribution], sweep_dir: Path
     ) -> tuple[list[optuna.Trial], int, int]:
         """Ask for this worker's next trials; also returns the finished and running counts."""
-        with self._claim_lock(sweep_dir):
+        with claim_lock(sweep_dir):
             if self.heartbeat_interval and self.storage is not None:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ExperimentalWarning)
@@ -401,7 +265,7 @@ class OptunaSweeper(Sweeper):
         self.total = self.n_trials
         if str(self.sampler_cfg.get("_target_", "")).endswith("GridSampler"):
             self.total = min(self.n_trials, math.prod(len(v) for v in grid(space).values()))
-        with self._claim_lock(sweep_dir):  # two workers starting together create one study
+        with claim_lock(sweep_dir):  # two workers starting together create one study
             study = self._open_study()
         finished, running = counted(study.get_trials(deepcopy=False))
         log.info(
