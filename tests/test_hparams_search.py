@@ -20,6 +20,7 @@ from optuna.trial import TrialState
 from test_sweeps import QUIET, multirun, read_summary
 
 from hydra_plugins.lstm_lab_optuna_sweeper.optuna_sweeper import search_space
+from hydra_plugins.lstm_lab_optuna_sweeper.study import pruner_of
 
 
 def load_study(sweep_dir, name="bilstm_optuna") -> optuna.Study:
@@ -276,11 +277,11 @@ def test_multi_objective_search_keeps_the_pareto_front(tmp_path):
         ]
     best = OmegaConf.load(sweep_dir / "best_params.yaml")
     assert [e.trial for e in best.pareto_front] == front
-    assert set(best.pareto_front[0].values) == {"test/acc", "test/seq_acc", "time/fit_seconds"}
+    assert set(best.pareto_front[0]["values"]) == {"test/acc", "test/seq_acc", "time/fit_seconds"}
     assert "best" not in best
     text = (sweep_dir / "summary.md").read_text()
     table = text.split(f"## Pareto front: {len(front)} of 5 completed trials")[1]
-    assert sorted(int(line.split("|")[1]) for line in table.splitlines()[5:] if line) == front
+    assert sorted(int(line.split("|")[1]) for line in table.splitlines()[6:] if line) == front
     assert "Pareto front of 5 completed trials" in result.stdout
     assert (sweep_dir / "pareto.png").stat().st_size > 20_000
 
@@ -442,7 +443,7 @@ hydra:
     (tmp_path / "search_space_extension.py").write_text(
         "def configure(cfg, trial):\n"
         "    size = trial.params['model.hidden_size']\n"
-        "    trial.suggest_categorical('data.batch_size', [8 * size, 16 * size])\n"
+        "    trial.suggest_int('data.batch_size', 8 * size, 16 * size, step=8 * size)\n"
     )
     monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     sweep_dir = tmp_path / "custom"
@@ -480,4 +481,31 @@ hydra:
     )  # fmt: skip
     assert result.returncode != 0
     assert "write each dimension in hydra.sweeper.params" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "pruner"),
+    [
+        ("none", optuna.pruners.NopPruner),
+        ("median", optuna.pruners.MedianPruner),
+        ("hyperband", optuna.pruners.HyperbandPruner),
+        ("successive_halving", optuna.pruners.SuccessiveHalvingPruner),
+    ],
+)
+def test_every_pruner_name_builds_optunas_pruner(make_cfg, name, pruner):
+    cfg = make_cfg("hparams_search=bilstm_optuna", f"hydra.sweeper.pruner={name}")
+    assert type(pruner_of(cfg.hydra.sweeper, cfg.trainer.max_steps)) is pruner
+
+
+def test_an_unknown_pruner_is_named_with_the_choices(tmp_path):
+    result = run_cli(
+        "-m", "hparams_search=bilstm_optuna", "hydra.sweeper.pruner=mediam",
+        f"hydra.sweep.dir={tmp_path / 'x'}",
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert (
+        "hydra.sweeper.pruner=mediam is not one of none, median, hyperband, successive_halving"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr
