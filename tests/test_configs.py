@@ -98,6 +98,7 @@ def test_direction_options_set_the_encoder(make_cfg):
         )
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "old,new",
     [
