@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from lstm_lab.errors import TrainingDiverged
-from lstm_lab.models.encoder import LSTMEncoder
+from lstm_lab.models.encoder import LSTMEncoder, init_dense
 from lstm_lab.models.optim import (
     build_optimizer,
     build_scheduler,
@@ -34,6 +34,7 @@ class LSTMModule(pl.LightningModule):
         super().__init__()
         self.encoder = LSTMEncoder(**encoder)
         self.head = nn.Linear(self.encoder.out_features, 1)
+        init_dense(self.head, self.encoder.init)
         self.optimizer_cfg = {**DEFAULT_OPTIMIZER, **(optimizer or {})}
         self.scheduler_cfg = {**DEFAULT_SCHEDULER, **(scheduler or {})}
         check_optimizer(**self.optimizer_cfg)
