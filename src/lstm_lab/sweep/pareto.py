@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from lstm_lab.plotting import _pyplot, _save
+from lstm_lab.plotting import pyplot, save_figure
 from lstm_lab.sweep.jobs import Job, varying_keys
 
 Objectives = list[tuple[str, str]]  # (metric, minimize | maximize)
@@ -72,7 +72,7 @@ def plot_front(
     jobs: list[Job], front: list[Job], objectives: Objectives, path: Path, title: str
 ) -> Path:
     """Each objective against the last one (e.g. fit seconds): all trials, the front marked."""
-    plt = _pyplot()
+    plt = pyplot()
     x_name, _ = objectives[-1]
     panels = objectives[:-1]
     fig, axes = plt.subplots(
@@ -103,7 +103,7 @@ def plot_front(
         ax.legend(fontsize=8)
     note = "" if len(objectives) == 2 else f" (front over all {len(objectives)} objectives)"
     fig.suptitle(f"{title}: {len(front)} Pareto-optimal of {len(points)} trials{note}")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def write_pareto(sweep_dir: Path, jobs: list[Job], objectives: Objectives) -> str:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
 
 from lstm_lab.errors import TrialPruned
+from lstm_lab.io import write_json
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +78,4 @@ class OptunaPruning(pl.Callback):
             "status": "pruned",
             "error": message,
         }
-        path = self.output_dir / "metrics.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(metrics, indent=2) + "\n")
-        os.replace(tmp, path)  # atomic: a reader never sees half a record
+        write_json(self.output_dir / "metrics.json", metrics)

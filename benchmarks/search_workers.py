@@ -1,6 +1,6 @@
 """Two workers on one study against one: the same search command started once or twice.
 
-    python tests/benchmarks/search_workers.py --out tests/benchmarks/search_workers.md
+    python benchmarks/search_workers.py --out benchmarks/search_workers.md
 
 Each worker is `python train.py -m hparams_search=bilstm_optuna` with one thread
 (OMP_NUM_THREADS=1, num_threads=1); both workers of a pair start together on one sqlite
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -43,7 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-trials", type=int, default=12)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=REPO / "tests/benchmarks/search_workers.md")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks/search_workers.md")
     parser.add_argument("extra", nargs="*", help="overrides for every search")
     args = parser.parse_args()
     walls: dict[int, list[float]] = {1: [], 2: []}

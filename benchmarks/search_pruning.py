@@ -1,6 +1,6 @@
 """Does pruning pay? Each shipped search with and without a pruner, same trials, three seeds.
 
-    python tests/benchmarks/search_pruning.py --out tests/benchmarks/search_pruning.md
+    python benchmarks/search_pruning.py --out benchmarks/search_pruning.md
 
 Every search runs as users run it (`python train.py -m hparams_search=X`), one process at a
 time, with sampler seeds 0, 1, 2 and the same `n_trials`; runs with and without pruning are
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SEARCHES = {"bilstm_optuna": "test/seq_acc", "stacked_lstm_optuna": "test/mse"}
 
 
@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--searches", nargs="+", default=list(SEARCHES))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--pruners", nargs="+", default=["none", "median", "successive_halving"])
-    parser.add_argument("--out", type=Path, default=REPO / "tests/benchmarks/search_pruning.md")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks/search_pruning.md")
     parser.add_argument("extra", nargs="*", help="overrides for every search, e.g. n_trials")
     args = parser.parse_args()
 
