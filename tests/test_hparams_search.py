@@ -6,14 +6,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import hydra
 import optuna
 import pytest
-from conftest import REPO_ROOT, run_cli
+from conftest import run_cli, start_cli
 from omegaconf import OmegaConf
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
@@ -188,14 +187,14 @@ def test_pruning_without_the_reporting_callback_stops_with_one_sentence(tmp_path
 
 def worker(sweep_dir, *overrides):
     """The same search command a user starts in another terminal (one thread each)."""
-    return subprocess.Popen(
-        [sys.executable, "train.py", "-m", *overrides, f"hydra.sweep.dir={sweep_dir}"],
-        cwd=REPO_ROOT,
-        env={**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+    return start_cli(
+        "-m",
+        *overrides,
+        f"hydra.sweep.dir={sweep_dir}",
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        start_new_session=True,
+        start_new_session=True,  # its own process group, to kill it with its children
     )
 
 
@@ -417,7 +416,7 @@ hydra:
     assert pairs == [("4", "0.01"), ("4", "0.02"), ("8", "0.01"), ("8", "0.02")]
 
 
-def test_custom_search_space_adds_dependent_parameters(tmp_path, monkeypatch):
+def test_custom_search_space_adds_dependent_parameters(tmp_path):
     # The plugin's custom-search-space example: a function gets the config and the trial.
     configs = write_search(
         tmp_path / "configs",
@@ -446,11 +445,12 @@ hydra:
         "    size = trial.params['model.hidden_size']\n"
         "    trial.suggest_int('data.batch_size', 8 * size, 16 * size, step=8 * size)\n"
     )
-    monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
     sweep_dir = tmp_path / "custom"
     result = run_cli(
         "-m", "--config-dir", str(configs), "hparams_search=custom_form", "experiment=lstm",
         *QUIET, f"hydra.sweep.dir={sweep_dir}",
+        env={"PYTHONPATH": path},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     rows = read_summary(sweep_dir)
