@@ -64,6 +64,10 @@ from hydra_plugins.lstm_lab_optuna_sweeper.workers import (
 
 log = logging.getLogger(__name__)
 
+# Seconds between a waiting worker's looks at the study: it exits (and writes the summary)
+# at most this long after the last trial ends; a look is one small sqlite read.
+WAIT_POLL = 1.0
+
 # The job's callback that reports to the pruner (listed in configs/hparams_search/*.yaml).
 PRUNING_CALLBACK = "lstm_lab.sweep.pruning.OptunaPruning"
 
@@ -277,6 +281,7 @@ class OptunaSweeper(Sweeper):
             running,
         )
         returns: list[Sequence[JobReturn]] = []
+        waiting_for = 0
         while True:
             trials, finished, running = self._claim(study, space, sweep_dir)
             if trials:
@@ -287,8 +292,10 @@ class OptunaSweeper(Sweeper):
                 break
             # Other workers hold the last trials: wait, to retry one if its worker dies and to
             # write the summary with every trial in it.
-            log.info("Waiting for %d trial(s) running in other workers", running)
-            time.sleep(self.heartbeat_interval or 5)
+            if running != waiting_for:
+                log.info("Waiting for %d trial(s) running in other workers", running)
+                waiting_for = running
+            time.sleep(WAIT_POLL)
         self._report_best(study, fixed, sweep_dir)
         return returns
 
