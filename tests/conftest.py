@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -56,6 +57,22 @@ def run_cli(
         timeout=timeout,
         env=env,
     )
+
+
+def start_cli(*args: str, output: Path, script: str = "train.py") -> subprocess.Popen:
+    """Start an entry point as run_cli does, without waiting, so a test can signal it while
+    it runs; its stdout and stderr go to `output` (a pipe nobody reads could stall it)."""
+    with output.open("w") as sink:
+        return subprocess.Popen(
+            [sys.executable, script, *args],
+            cwd=REPO_ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "HYDRA_FULL_ERROR": "0"},
+            # Ctrl-C must reach it even where the shell running the tests ignores SIGINT.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
 
 
 @pytest.fixture
