@@ -35,7 +35,8 @@ def cause(exception: BaseException) -> str:
     if isinstance(exception, SIGTERMException):
         return "SIGTERM"
     code = exception.code if isinstance(exception, SystemExit) else None
-    return f"a request to exit (code {code}, as when a cluster preempts a job)"
+    # submitit exits this way on preemption or timeout, after requeueing the job.
+    return f"the scheduler (exit code {code}: preempted or timed out; a requeued job resumes)"
 
 
 class RunStatus(pl.Callback):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import torch
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from lstm_lab.errors import ConfigError
@@ -99,13 +100,15 @@ def run_job(cfg: DictConfig, train: Callable[[DictConfig], dict[str, Any]]) -> d
         log.info("Skipped: this job completed in an earlier invocation (%s).", record_path)
         return record
     if record.get("status", "interrupted") == "interrupted" and last.is_file():
-        log.info(
-            "Resuming this job from %s (the earlier invocation stopped at step %s).",
-            last,
-            record.get("train/steps", "unknown"),
-        )
+        step = torch.load(last, map_location="cpu", weights_only=True)["global_step"]
+        log.info("Resuming this job from %s at step %d.", last, step)
         with open_dict(cfg):
             cfg.ckpt_path = str(last)
+            # TensorBoard hides what the stopped attempt logged after this checkpoint, so
+            # the curves continue instead of repeating those steps.
+            for logger in (cfg.get("logger") or {}).values():
+                if str(logger.get("_target_", "")).endswith("TensorBoardLogger"):
+                    logger.purge_step = step
     else:
         for name in EARLIER_OUTPUTS:
             path = folder / name
