@@ -123,10 +123,10 @@ def test_ctrl_c_during_a_sweep_still_writes_the_summary_of_finished_jobs(interru
 @pytest.mark.parametrize(
     "command",
     [
-        ["-m", "resume={sweep}", "trainer.max_steps=20,200"],
-        ["-m", *ENDLESS, "trainer.max_steps=20,100000", "seed=2", "hydra.sweep.dir={sweep}"],
+        ["-m", "resume={sweep}", "trainer.max_steps=20,30"],
+        ["-m", "experiment=lstm", "trainer.max_steps=20", "seed=2", "hydra.sweep.dir={sweep}"],
     ],
-    ids=["other-swept-values", "extra-fixed-override"],
+    ids=["other-swept-values", "other-overrides-into-its-folder"],
 )
 def test_a_sweep_continued_with_other_overrides_is_refused_in_one_sentence(
     interrupted_sweep, command
