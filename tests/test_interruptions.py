@@ -25,7 +25,21 @@ QUICK = [
 ]
 
 
-def wait_for(pattern: str, root: Path, process: subprocess.Popen, timeout: float = 300) -> Path:
+def start(*args: str, output: Path) -> subprocess.Popen:
+    """train.py in the background, its output kept in `output` for the test to read."""
+    with output.open("w") as sink:
+        return start_cli(
+            *args,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            # Ctrl-C must reach it even where the shell running the tests ignores SIGINT.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+
+
+def wait_for_file(
+    pattern: str, root: Path, process: subprocess.Popen, timeout: float = 300
+) -> Path:
     """The first file matching `pattern` under `root`, once the running process has made it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -65,8 +79,8 @@ def test_a_stopped_run_records_interrupted_with_its_step_and_how_to_resume(
     tmp_path, signum, cause, exit_code
 ):
     run_dir = tmp_path / "run"
-    process = start_cli(*ENDLESS, *QUIET, f"hydra.run.dir={run_dir}", output=tmp_path / "out")
-    wait_for("checkpoints/last.ckpt", run_dir, process)
+    process = start(*ENDLESS, *QUIET, f"hydra.run.dir={run_dir}", output=tmp_path / "out")
+    wait_for_file("checkpoints/last.ckpt", run_dir, process)
     assert stop(process, signum) == exit_code  # never 0: the run did not finish
 
     record = json.loads((run_dir / "metrics.json").read_text())
@@ -97,7 +111,7 @@ def interrupted_sweep(tmp_path_factory) -> tuple[Path, str]:
     """A sweep whose first job finished and whose second got Ctrl-C after a checkpoint."""
     sweep_dir = tmp_path_factory.mktemp("sweeps") / "interrupted"
     output = sweep_dir.parent / "out"
-    process = start_cli(
+    process = start(
         "-m",
         *ENDLESS,
         "trainer.max_steps=20,100000",
@@ -105,7 +119,7 @@ def interrupted_sweep(tmp_path_factory) -> tuple[Path, str]:
         f"hydra.sweep.dir={sweep_dir}",
         output=output,
     )
-    wait_for("1_*/checkpoints/last.ckpt", sweep_dir, process)
+    wait_for_file("1_*/checkpoints/last.ckpt", sweep_dir, process)
     assert stop(process, signal.SIGINT) != 0
     return sweep_dir, output.read_text()
 
@@ -168,8 +182,8 @@ def test_an_interrupted_sweep_resumes_to_the_metrics_of_an_uninterrupted_one(tmp
 
     sweep_dir = tmp_path / "sweep"
     command = ["-m", *QUICK, "seed=0,1", *QUIET, f"hydra.sweep.dir={sweep_dir}"]
-    process = start_cli(*command, output=tmp_path / "out")
-    last = wait_for("1_*/checkpoints/last.ckpt", sweep_dir, process)
+    process = start(*command, output=tmp_path / "out")
+    last = wait_for_file("1_*/checkpoints/last.ckpt", sweep_dir, process)
     assert stop(process, signal.SIGINT) != 0
     stopped = json.loads((last.parent.parent / "metrics.json").read_text())
     assert stopped["status"] == "interrupted" and stopped["train/steps"] < 600

@@ -9,8 +9,8 @@ import signal
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, start_cli
-from test_interruptions import QUICK, QUIET, final_metrics, read_summary, wait_for
+from conftest import run_cli
+from test_interruptions import QUICK, QUIET, final_metrics, read_summary, start, wait_for_file
 
 SUBMITIT = ["-m", "hydra/launcher=submitit_local"]
 
@@ -52,10 +52,10 @@ def test_a_preempted_job_is_requeued_and_resumes_in_its_own_folder(tmp_path):
     assert run_cli(*QUICK, *QUIET, "seed=0", f"hydra.run.dir={reference}").returncode == 0
 
     sweep_dir = tmp_path / "sweep"
-    process = start_cli(
+    process = start(
         *SUBMITIT, *QUICK, "seed=0", *QUIET, f"hydra.sweep.dir={sweep_dir}", output=tmp_path / "out"
     )
-    last = wait_for("0_*/checkpoints/last.ckpt", sweep_dir, process)
+    last = wait_for_file("0_*/checkpoints/last.ckpt", sweep_dir, process)
     (task,) = submitit_tasks(sweep_dir)
     os.kill(task, signal.SIGUSR2)  # what SLURM sends before preempting a job
     assert process.wait(timeout=300) == 0

@@ -8,6 +8,7 @@ are user mistakes, so they are caught here and reported in one sentence instead.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 import tempfile
@@ -118,6 +119,9 @@ def report(error: Exception) -> None:
     """Print a user mistake as one line on stderr (HYDRA_FULL_ERROR=1 re-raises instead)."""
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
         raise error
+    if any(isinstance(h, logging.FileHandler) for h in logging.getLogger().handlers):
+        # Inside a run: train.log keeps the error too (the terminal has it from stderr).
+        logging.getLogger("lstm_lab").error("error: %s", error, extra={"file_only": True})
     # In a terminal, start on a line of our own, whatever a progress bar left on the current one.
     start = "\n" if sys.stderr.isatty() else ""
     print(f"{start}error: {error}", file=sys.stderr, flush=True)

@@ -26,6 +26,7 @@ from lstm_lab.cli import one_sentence_errors, prepare_argv, report
 from lstm_lab.config import CONFIG_DIR, instantiate
 from lstm_lab.errors import ConfigError, TrainingDiverged
 from lstm_lab.io import format_table, write_json
+from lstm_lab.logs import quiet_third_party
 from lstm_lab.sweep.resume import run_job
 from lstm_lab.tensorboard_hparams import log_hparams, run_hparams
 from lstm_lab.validation import check_run_config
@@ -74,7 +75,7 @@ def write_report(
         model.eval()
         datamodule.plot_predictions(model, output_dir / "predictions.png", title)
     numbers = {k: v for k, v in metrics.items() if k != "status"}
-    print(f"\nRun dir: {output_dir}\n{format_table(numbers)}")
+    log.info("Run dir: %s\n%s", output_dir, format_table(numbers))
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -86,6 +87,15 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
     datamodule, model, trainer = build(cfg)
+    log.info(
+        "%s: %s on %s, %d steps, seed %s; run dir %s",
+        cfg.name,
+        type(model).__name__,
+        type(datamodule).__name__,
+        cfg.trainer.max_steps,
+        cfg.get("seed"),
+        cfg.paths.output_dir,
+    )
     start = time.perf_counter()
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     fit_seconds = time.perf_counter() - start
@@ -141,6 +151,7 @@ main = hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train
 
 def cli() -> None:
     """`python train.py ...`: one-sentence errors for mistakes Hydra would print as a traceback."""
+    quiet_third_party()
     try:
         sys.argv = prepare_argv(sys.argv, Path(CONFIG_DIR))
     except ConfigError as error:
