@@ -89,6 +89,18 @@ def _record(folder: Path) -> dict[str, Any]:
     return json.loads(metrics.read_text()) if metrics.is_file() else {}
 
 
+def _checkpoint_step(checkpoint: Path) -> int | None:
+    """The step `checkpoint` was saved at, or None when there is none that can be read."""
+    if not checkpoint.is_file():
+        return None
+    try:
+        return int(torch.load(checkpoint, map_location="cpu", weights_only=True)["global_step"])
+    except Exception as error:  # e.g. cut short by a kill while it was written
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
+        log.warning("%s cannot be read (%s); this job starts over.", checkpoint, reason)
+        return None
+
+
 def run_job(cfg: DictConfig, train: Callable[[DictConfig], dict[str, Any]]) -> dict[str, Any]:
     """Run one sweep job, continuing what an earlier invocation left in its folder: a
     completed job is kept, an interrupted one resumes from its last.ckpt, any other starts over."""
@@ -99,8 +111,8 @@ def run_job(cfg: DictConfig, train: Callable[[DictConfig], dict[str, Any]]) -> d
     if record.get("status") == "completed":
         log.info("Skipped: this job completed in an earlier invocation (%s).", record_path)
         return record
-    if record.get("status", "interrupted") == "interrupted" and last.is_file():
-        step = torch.load(last, map_location="cpu", weights_only=True)["global_step"]
+    step = _checkpoint_step(last) if record.get("status", "interrupted") == "interrupted" else None
+    if step is not None:
         log.info("Resuming this job from %s at step %d.", last, step)
         with open_dict(cfg):
             cfg.ckpt_path = str(last)
