@@ -95,34 +95,39 @@ def test_search_configs_compose_with_a_resumable_sweep_dir(make_cfg, search):
 
 # -- pruning ---------------------------------------------------------------------------------
 
-# A search whose later trials must be pruned: the first trial learns (lr 0.05), the later
-# ones cannot (lr 1e-6: val/loss stays near ln 2 = 0.69), and the median pruner (after one
-# finished trial) stops a trial at step 10 whose val/loss is worse than the median of the
-# finished trials there. The first invocation runs the good trial, the second the others.
+# A search whose later trials must be pruned: the first trials learn (lr 0.05), the later ones
+# cannot (lr 1e-6: val/loss stays near ln 2 = 0.69), and the median pruner (after one finished
+# trial) stops a trial at step 10 whose val/loss is worse than the median of the finished
+# trials there. The trials' order is fixed by queueing them in the study before the search.
 PRUNED_SEARCH = [
     "hparams_search=bilstm_optuna",
     *QUIET,
-    "hydra/sweeper/sampler=random",
     "model.hidden_size=16",
     "model.merge_mode=concat",
     "data.batch_size=64",
+    "model.optimizer.lr=choice(0.05,0.000001)",
     "hydra.sweeper.pruner=median",
     "hydra.sweeper.pruner_startup_trials=1",
     "hydra.sweeper.pruner_warmup_steps=0",
-    "seed=choice(1)",  # the one search dimension; every other value is fixed
 ]
-LEARNS = ["model.optimizer.lr=0.05", "hydra.sweeper.n_trials=1"]
-STALLS = "model.optimizer.lr=0.000001"
 
 
-def check_pruned_search(sweep_dir, n_trials):
+def queue_trials(sweep_dir, *learning_rates):
+    sweep_dir.mkdir(parents=True)
+    storage = f"sqlite:///{sweep_dir}/optuna.db"
+    study = optuna.create_study(study_name="bilstm_optuna", storage=storage)
+    for lr in learning_rates:
+        study.enqueue_trial({"model.optimizer.lr": lr})
+
+
+def check_pruned_search(sweep_dir, completed, pruned):
     study = load_study(sweep_dir)
-    assert len(study.trials) == n_trials  # pruned trials count toward n_trials
-    assert [t.state for t in study.trials] == [TrialState.COMPLETE] + [TrialState.PRUNED] * (
-        n_trials - 1
-    )
+    # Pruned trials count toward n_trials.
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * completed + [
+        TrialState.PRUNED
+    ] * pruned
     rows = {int(r["job"]): r for r in read_summary(sweep_dir)}
-    for trial in study.trials[1:]:
+    for trial in study.trials[completed:]:
         record = json.loads((Path(trial.user_attrs["job_dir"]) / "metrics.json").read_text())
         assert record["status"] == "pruned"
         assert record["train/steps"] == trial.user_attrs["pruned_at_step"] == 10 < 20
@@ -131,15 +136,15 @@ def check_pruned_search(sweep_dir, n_trials):
         assert trial.value == trial.intermediate_values[10]  # its last report
         assert rows[trial.number]["status"] == "pruned"
     best = OmegaConf.load(sweep_dir / "best_params.yaml")
-    assert best.trials.pruned == n_trials - 1 and best.trials.failed == 0
-    assert best.best.trial == 0
+    assert best.trials.pruned == pruned and best.trials.failed == 0
+    return study
 
 
 def test_median_pruner_stops_bad_trials_at_a_validation(tmp_path):
     sweep_dir = tmp_path / "pruned"
-    multirun(sweep_dir, *PRUNED_SEARCH, *LEARNS)
-    result = multirun(sweep_dir, *PRUNED_SEARCH, STALLS, "hydra.sweeper.n_trials=3")
-    check_pruned_search(sweep_dir, 3)
+    queue_trials(sweep_dir, 0.05, 0.000001, 0.000001)
+    result = multirun(sweep_dir, *PRUNED_SEARCH, "hydra.sweeper.n_trials=3")
+    check_pruned_search(sweep_dir, completed=1, pruned=2)
     assert "Trial 1: pruned at step 10" in result.stderr + result.stdout
     assert "jobs failed" not in result.stderr  # pruned is not failed
 
@@ -147,22 +152,21 @@ def test_median_pruner_stops_bad_trials_at_a_validation(tmp_path):
 @pytest.mark.slow
 def test_pruning_works_when_joblib_runs_the_trials_in_other_processes(tmp_path):
     sweep_dir = tmp_path / "pruned_joblib"
-    multirun(sweep_dir, *PRUNED_SEARCH, *LEARNS)
+    # Two at a time: the first pair finishes before the second pair reports.
+    queue_trials(sweep_dir, 0.05, 0.05, 0.000001, 0.000001)
     multirun(
         sweep_dir,
         *PRUNED_SEARCH,
-        STALLS,
-        "hydra.sweeper.n_trials=5",
+        "hydra.sweeper.n_trials=4",
         "hydra.sweeper.n_jobs=2",
         "hydra/launcher=joblib",
         "hydra.launcher.n_jobs=2",
     )
-    check_pruned_search(sweep_dir, 5)
+    study = check_pruned_search(sweep_dir, completed=2, pruned=2)
     # The pruned jobs ran in loky worker processes, not in the sweeper's.
-    study = load_study(sweep_dir)
     pids = {
         event.name.split(".")[-2]
-        for t in study.trials[1:]
+        for t in study.trials[2:]
         for event in (Path(t.user_attrs["job_dir"]) / "tensorboard").glob("events.out.*")
     }
     assert len(pids) == 2

@@ -258,7 +258,10 @@ class OptunaSweeper(Sweeper):
         assert self.config is not None and self.launcher is not None
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
-        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        # Atomic: a second worker starting now reads it to check it runs the same sweep.
+        tmp = sweep_dir / f".multirun.{os.getpid()}.yaml"
+        OmegaConf.save(self.config, tmp)
+        os.replace(tmp, sweep_dir / "multirun.yaml")
         space, fixed = search_space(self.params, arguments)
         if not space and self.custom_search_space is None:
             raise SearchConfigError(
