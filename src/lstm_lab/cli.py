@@ -8,6 +8,7 @@ are user mistakes, so they are caught here and reported in one sentence instead.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 import tempfile
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 import yaml
 
 from lstm_lab.errors import ConfigError, TrainingDiverged
+from lstm_lab.sweep.resume import sweep_argv
 
 T = TypeVar("T")
 # Old option names, so a command from an older README gets told the new one.
@@ -38,8 +40,8 @@ def _split(override: str) -> tuple[str, str] | None:
     return key.lstrip("+"), value
 
 
-def check_group_choices(overrides: list[str], config_dir: Path) -> None:
-    """`group=name` must name a file in configs/<group>/ (for every value of a sweep list)."""
+def check_group_choices(overrides: list[str], config_dir: Path, extra: list[Path] = ()) -> None:
+    """`group=name` must name a file in configs/<group>/ or a `--config-dir`'s <group>/."""
     for override in overrides:
         parts = _split(override)
         if parts is None:
@@ -48,8 +50,9 @@ def check_group_choices(overrides: list[str], config_dir: Path) -> None:
         group_dir = config_dir / key
         if not group_dir.is_dir() or "(" in value or value in ("null", ""):
             continue
+        dirs = [group_dir, *(d / key for d in extra)]
         # Options whose name starts with "_" are shared bases, not choices.
-        available = sorted(p.stem for p in group_dir.glob("*.yaml") if p.stem[0] != "_")
+        available = sorted({p.stem for d in dirs for p in d.glob("*.yaml") if p.stem[0] != "_"})
         for name in value.split(","):
             if name in RENAMED.get(key, {}):
                 raise ConfigError(
@@ -100,7 +103,7 @@ def resume_overrides(run_dir: Path, overrides: list[str]) -> list[str]:
 
 def prepare_argv(argv: list[str], config_dir: Path) -> list[str]:
     """Expand `resume=` and check what Hydra would otherwise report with a stack trace."""
-    args = argv[1:]
+    args = sweep_argv(argv[1:])  # resume=<sweep dir>, and a re-run sweep must match its folder
     resume = [a for a in args if a.startswith("resume=")]
     if resume:
         args = [a for a in args if not a.startswith("resume=")]
@@ -108,7 +111,10 @@ def prepare_argv(argv: list[str], config_dir: Path) -> list[str]:
         others = [a for a in args if a not in overrides]
         args = others + resume_overrides(Path(resume[-1].split("=", 1)[1]), overrides)
     overrides = [a for a in args if not a.startswith("-")]
-    check_group_choices(overrides, config_dir)
+    # Hydra's --config-dir adds a folder whose groups extend configs/ (e.g. a user's searches).
+    extra = [Path(b) for a, b in zip(args, args[1:], strict=False) if a in ("--config-dir", "-cd")]
+    extra += [Path(a.split("=", 1)[1]) for a in args if a.startswith("--config-dir=")]
+    check_group_choices(overrides, config_dir, extra)
     check_output_dir(overrides)
     return [argv[0], *args]
 
@@ -117,6 +123,9 @@ def report(error: Exception) -> None:
     """Print a user mistake as one line on stderr (HYDRA_FULL_ERROR=1 re-raises instead)."""
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
         raise error
+    if any(isinstance(h, logging.FileHandler) for h in logging.getLogger().handlers):
+        # Inside a run: train.log keeps the error too (the terminal has it from stderr).
+        logging.getLogger("lstm_lab").error("error: %s", error, extra={"file_only": True})
     # In a terminal, start on a line of our own, whatever a progress bar left on the current one.
     start = "\n" if sys.stderr.isatty() else ""
     print(f"{start}error: {error}", file=sys.stderr, flush=True)

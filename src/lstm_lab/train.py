@@ -19,12 +19,15 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
+from lstm_lab.callbacks.run_status import total_fit_seconds
 from lstm_lab.cli import one_sentence_errors, prepare_argv, report
 from lstm_lab.config import CONFIG_DIR, instantiate
-from lstm_lab.errors import ConfigError, TrainingDiverged
+from lstm_lab.errors import ConfigError, TrainingDiverged, TrialPruned
 from lstm_lab.io import format_table, write_json
+from lstm_lab.logs import quiet_third_party
+from lstm_lab.sweep.resume import run_job
 from lstm_lab.tensorboard_hparams import log_hparams, run_hparams
 from lstm_lab.validation import check_run_config
 
@@ -73,12 +76,12 @@ def write_report(
     write_json(output_dir / "metrics.json", metrics)
     if cfg.get("plot"):
         title = f"{cfg.name}: test predictions"
-        if cfg.optimized_metric in metrics:
+        if isinstance(cfg.optimized_metric, str) and cfg.optimized_metric in metrics:
             title += f" ({cfg.optimized_metric} = {metrics[cfg.optimized_metric]:.4g})"
         model.eval()
         datamodule.plot_predictions(model, output_dir / "predictions.png", title)
     numbers = {k: v for k, v in metrics.items() if k != "status"}
-    print(f"\nRun dir: {output_dir}\n{format_table(numbers)}")
+    log.info("Run dir: %s\n%s", output_dir, format_table(numbers))
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -90,6 +93,15 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
     datamodule, model, trainer = build(cfg)
+    log.info(
+        "%s: %s on %s, %d steps, seed %s; run dir %s",
+        cfg.name,
+        type(model).__name__,
+        type(datamodule).__name__,
+        cfg.trainer.max_steps,
+        cfg.get("seed"),
+        cfg.paths.output_dir,
+    )
     start = time.perf_counter()
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     fit_seconds = time.perf_counter() - start
@@ -97,7 +109,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_score is not None:
         metrics["val/best"] = float(trainer.checkpoint_callback.best_model_score)
     metrics["train/steps"] = trainer.global_step  # optimizer steps taken
-    metrics["time/fit_seconds"] = round(fit_seconds, 3)
+    metrics["time/fit_seconds"] = total_fit_seconds(trainer, fit_seconds)
     metrics["status"] = "completed"
     if trainer.is_global_zero:
         write_report(cfg, trainer, model, datamodule, metrics)
@@ -114,28 +126,33 @@ def record_failure(cfg: DictConfig, error: Exception) -> None:
     write_json(Path(cfg.paths.output_dir) / "metrics.json", {"status": "failed", "error": message})
 
 
-def run(cfg: DictConfig) -> float | None:
-    """Train one composed config; returns `optimized_metric` so a sweeper can optimize it.
+def run(cfg: DictConfig) -> float | list[float] | None:
+    """Train one composed config; returns `optimized_metric` (one or a list) for a sweeper.
 
     A single run lets errors reach the caller; a sweep job records its failure in
     metrics.json and returns None, so one failed job does not stop the sweep.
     """
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         try:
-            metrics = train(cfg)
+            metrics = run_job(cfg, train)  # continues what an earlier invocation left
         except (ConfigError, TrainingDiverged) as error:
             log.error(str(error))
             if isinstance(error, ConfigError):  # a diverged run wrote its metrics.json already
                 record_failure(cfg, error)
             return None
+        except TrialPruned:
+            return None  # the pruning callback has recorded it, in metrics.json and the study
         except Exception as error:
             log.exception("This job failed: %s", error)
             record_failure(cfg, error)
             return None
     else:
         metrics = train(cfg)
-    value = metrics.get(cfg.get("optimized_metric"))
-    return None if value is None else float(value)
+    names = cfg.get("optimized_metric")
+    values = [metrics.get(n) for n in (names if OmegaConf.is_list(names) else [names])]
+    if None in values:
+        return None
+    return [float(v) for v in values] if OmegaConf.is_list(names) else float(values[0])
 
 
 main = hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")(
@@ -145,6 +162,7 @@ main = hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train
 
 def cli() -> None:
     """`python train.py ...`: one-sentence errors for mistakes Hydra would print as a traceback."""
+    quiet_third_party()
     try:
         sys.argv = prepare_argv(sys.argv, Path(CONFIG_DIR))
     except ConfigError as error:
