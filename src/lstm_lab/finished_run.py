@@ -69,8 +69,10 @@ def load_run(ckpt_path: str | None = None, run_dir: str | None = None) -> Run:
     model_cfg: DictConfig = saved.model
     datamodule = instantiate(data_cfg)
     model_cls = get_class(model_cfg._target_)
+    # Runs from before model.steps_per_execution lack it; it matters only in training.
+    extra = {} if "steps_per_execution" in model_cfg else {"steps_per_execution": 1}
     try:
-        model = model_cls.load_from_checkpoint(ckpt, map_location="cpu", weights_only=True)
+        model = model_cls.load_from_checkpoint(ckpt, map_location="cpu", weights_only=True, **extra)
     except Exception as error:
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
         raise ConfigError(

@@ -84,6 +84,7 @@ class LSTMModule(pl.LightningModule):
         # A group of steps ends at every step where Lightning validates, logs or checkpoints,
         # since it looks only between its batches; then any steps_per_execution works.
         every = [trainer.val_check_batch, trainer.log_every_n_steps]
+        # ModelCheckpoint keeps its every_n_train_steps argument only in a private attribute.
         every += [getattr(c, "_every_n_train_steps", 0) for c in trainer.checkpoint_callbacks]
         self._boundaries = [n for n in every if isinstance(n, int) and n > 0]
 
@@ -95,8 +96,10 @@ class LSTMModule(pl.LightningModule):
         batch.
         """
         trainer, first = self.trainer, self.global_step
-        stops = [trainer.max_steps - first, *(n - first % n for n in self._boundaries)]
-        size = min(self.steps_per_execution, *stops)
+        stops = [n - first % n for n in self._boundaries]
+        if trainer.max_steps >= 0:  # -1: no limit
+            stops.append(trainer.max_steps - first)
+        size = min([self.steps_per_execution, *stops])
         optimizer, scheduler = self.optimizers(), self.lr_schedulers()
         clip_val, clip_algorithm = self.gradient_clip
         losses = []
