@@ -10,6 +10,7 @@ import torch
 from conftest import run_cli
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from lstm_lab.callbacks import progress
 from lstm_lab.train import build, train
 
 # Steps, intervals and group sizes that do not divide one another: groups end early at every
@@ -28,13 +29,14 @@ def scalars(run_dir) -> dict[str, list[tuple[int, float]]]:
                 found.setdefault(tag, []).extend(
                     (e.step, e.value) for e in accumulator.Scalars(tag)
                 )
-    return found
+    return {tag: sorted(values) for tag, values in found.items()}
 
 
 @pytest.mark.parametrize("experiment", ["stacked_lstm", "lstm"])
 def test_grouped_steps_give_bitwise_the_run_of_one_step_per_batch(
-    make_cfg, tmp_path, capsys, experiment
+    make_cfg, tmp_path, capsys, monkeypatch, experiment
 ):
+    monkeypatch.setattr(progress, "stdout_is_terminal", lambda: True)  # the tqdm bar
     runs = {}
     for k in (1, 7):
         run_dir = tmp_path / f"k{k}"
@@ -60,7 +62,10 @@ def test_grouped_steps_give_bitwise_the_run_of_one_step_per_batch(
     assert [step for step, _ in scalars_7["val/loss"]] == [19, 39, 59, 79, 94]
 
 
-def test_progress_bar_counts_optimizer_steps_after_a_resume(make_cfg, tmp_path, capsys):
+def test_progress_bar_counts_optimizer_steps_after_a_resume(
+    make_cfg, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr(progress, "stdout_is_terminal", lambda: True)  # the tqdm bar
     overrides = ["experiment=stacked_lstm", *ODD, "plot=false", "model.steps_per_execution=7"]
     train(make_cfg(*overrides, output_dir=tmp_path / "first"))
     last = tmp_path / "first" / "checkpoints" / "last.ckpt"
