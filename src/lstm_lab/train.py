@@ -23,6 +23,7 @@ from lstm_lab.data import SineProductDataModule
 from lstm_lab.errors import ConfigError, TrainingDiverged
 from lstm_lab.forecast import forecast_test_part, rollout
 from lstm_lab.hparams import log_hparams, run_hparams
+from lstm_lab.tracking import log_record
 from lstm_lab.validation import check_choice, check_int
 
 log = logging.getLogger(__name__)
@@ -142,14 +143,13 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             f"schedule; {kept}."
         )
         if trainer.is_global_zero:
-            write_json(
-                output_dir / "metrics.json",
-                {
-                    "status": "diverged",
-                    "error": message,
-                    "time/fit_seconds": round(time.perf_counter() - start, 3),
-                },
-            )
+            record = {
+                "status": "diverged",
+                "error": message,
+                "time/fit_seconds": round(time.perf_counter() - start, 3),
+            }
+            write_json(output_dir / "metrics.json", record)
+            log_record(trainer.loggers, record)
         raise TrainingDiverged(error.step, error.loss, message) from None
     fit_seconds = time.perf_counter() - start
 
@@ -182,6 +182,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             if cfg.optimized_metric in metrics:
                 title += f" ({cfg.optimized_metric} = {metrics[cfg.optimized_metric]:.4g})"
             save_plot(model, datamodule, output_dir / "predictions.png", title)
+        log_record(trainer.loggers, metrics)
         numbers = {k: v for k, v in metrics.items() if k != "status"}
         print(f"\nRun dir: {output_dir}\n{format_table(numbers)}")
     return metrics
