@@ -11,8 +11,11 @@ PYTEST_ARGS ?=
 # What `make tensorboard` serves, e.g. LOGDIR=outputs/train/multiruns/<sweep> for one sweep.
 LOGDIR ?= outputs
 BENCH_ARGS ?=
+# What `make mlflow` serves: the store every run with logger=mlflow writes (docs/tracking.md).
+MLFLOW_STORE ?= outputs/mlflow.db
+MLFLOW_PORT ?= 5000
 
-.PHONY: help install train test test-all bench lint format tensorboard gpu-check clean
+.PHONY: help install train test test-all bench lint format tensorboard mlflow gpu-check clean
 
 help:
 	@echo "make install      create $(VENV) with torch==$(TORCH) and the project (editable, dev+onnx)"
@@ -21,6 +24,8 @@ help:
 	@echo "make bench        train.py vs a plain PyTorch loop, 5 interleaved runs each (5-8 min)"
 	@echo "make lint         ruff check + ruff format --check"
 	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006 (LOGDIR=... for one sweep)"
+	@echo "make mlflow       serve the MLflow store outputs/mlflow.db on http://127.0.0.1:5000"
+	@echo "                  (installs the MLflow server and UI on first use, about 850 MB)"
 	@echo "make gpu-check    train every experiment with trainer=gpu and check the targets"
 	@echo "make clean        remove outputs/ runs and caches (keeps $(VENV))"
 
@@ -56,6 +61,18 @@ format: $(STAMP)
 
 tensorboard: $(STAMP)
 	$(BIN)/tensorboard --logdir $(LOGDIR) --host 127.0.0.1 --port 6006
+
+# Training logs with the light mlflow-skinny client; the server and UI (the full mlflow
+# package: Flask, pandas, pyarrow, scikit-learn, ...) are installed here, on first use, at
+# the client's version.
+mlflow: $(STAMP)
+	@$(BIN)/python -c "import importlib.metadata as m; m.version('mlflow')" 2>/dev/null || { \
+	  echo "First use: installing the MLflow server and UI into $(VENV) (about 850 MB, a minute)"; \
+	  $(BIN)/python -m pip install --quiet "mlflow==$$($(BIN)/python -c \
+	    "import importlib.metadata as m; print(m.version('mlflow-skinny'))")"; }
+	$(BIN)/mlflow server --backend-store-uri sqlite:///$(abspath $(MLFLOW_STORE)) \
+	  --artifacts-destination $(abspath $(dir $(MLFLOW_STORE)))/mlartifacts \
+	  --host 127.0.0.1 --port $(MLFLOW_PORT)
 
 gpu-check: $(STAMP)
 	$(BIN)/python tests/benchmarks/gpu_check.py

@@ -208,6 +208,7 @@ class MLflowLogger(MLFlowLogger):
             # The sweep's experiment, so the UI shows the jobs under their parent.
             self._experiment_id = parent["experiment_id"]
             self.tags["mlflow.parentRunId"] = parent["run_id"]
+            self.tags["sweep"] = parent["sweep"]
         else:
             self._experiment_id = open_experiment(
                 self._tracking_uri, self.artifact_root, self._experiment_name

@@ -60,12 +60,22 @@ class MLflowRuns(Callback):
         run = client.create_run(
             experiment_id,
             run_name=sweep_dir.name,
-            tags={"status": "running", "sweep_dir": str(sweep_dir), "name": str(config.name)},
+            tags={
+                "status": "running",
+                "sweep": sweep_dir.name,
+                "sweep_dir": str(sweep_dir),
+                "name": str(config.name),
+            },
         )
         for key, value in sweep_params(config).items():
             client.log_param(run.info.run_id, key, value)
         sweep_dir.mkdir(parents=True, exist_ok=True)
-        record = {"tracking_uri": uri, "experiment_id": experiment_id, "run_id": run.info.run_id}
+        record = {
+            "tracking_uri": uri,
+            "experiment_id": experiment_id,
+            "run_id": run.info.run_id,
+            "sweep": sweep_dir.name,
+        }
         write_record(sweep_dir / PARENT_FILE, record)
         log.info("MLflow: sweep parent run %s in %s", run.info.run_id, uri)
 
