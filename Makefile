@@ -15,12 +15,12 @@ BENCH_ARGS ?=
 MLFLOW_STORE ?= outputs/mlflow.db
 MLFLOW_PORT ?= 5000
 
-.PHONY: help install train test test-all bench lint format tensorboard mlflow gpu-check clean
+.PHONY: help install train test test-all bench lint format tensorboard mlflow mlflow-server gpu-check clean
 
 help:
 	@echo "make install      create $(VENV) with torch==$(TORCH) and the project (editable, dev+onnx)"
 	@echo "make train        train the default experiment (bilstm); ARGS='experiment=stacked_lstm'"
-	@echo "make test         fast test suite; make test-all adds the slow quality tests"
+	@echo "make test         fast test suite; make test-all adds the slow tests (and the MLflow server)"
 	@echo "make bench        train.py vs a plain PyTorch loop, 5 interleaved runs each (5-8 min)"
 	@echo "make lint         ruff check + ruff format --check"
 	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006 (LOGDIR=... for one sweep)"
@@ -45,7 +45,8 @@ train: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-all: $(STAMP)
+# The slow tests include one against a real MLflow server, so this installs it.
+test-all: $(STAMP) mlflow-server
 	$(BIN)/python -m pytest -m "slow or not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -65,11 +66,13 @@ tensorboard: $(STAMP)
 # Training logs with the light mlflow-skinny client; the server and UI (the full mlflow
 # package: Flask, pandas, pyarrow, scikit-learn, ...) are installed here, on first use, at
 # the client's version.
-mlflow: $(STAMP)
+mlflow-server: $(STAMP)
 	@$(BIN)/python -c "import importlib.metadata as m; m.version('mlflow')" 2>/dev/null || { \
 	  echo "First use: installing the MLflow server and UI into $(VENV) (about 850 MB, a minute)"; \
 	  $(BIN)/python -m pip install --quiet "mlflow==$$($(BIN)/python -c \
 	    "import importlib.metadata as m; print(m.version('mlflow-skinny'))")"; }
+
+mlflow: mlflow-server
 	$(BIN)/mlflow server --backend-store-uri sqlite:///$(abspath $(MLFLOW_STORE)) \
 	  --artifacts-destination $(abspath $(dir $(MLFLOW_STORE)))/mlartifacts \
 	  --host 127.0.0.1 --port $(MLFLOW_PORT)

@@ -63,8 +63,13 @@ def open_experiment(tracking_uri: str, artifact_root: str, name: str) -> str:
     """The id of experiment `name`, creating the store and the experiment if needed."""
     uri = store_uri(tracking_uri)
     _check_reachable(uri, artifact_root)
-    from mlflow import MlflowClient
-
+    try:
+        from mlflow import MlflowClient
+    except ImportError:
+        raise ConfigError(
+            "logger=mlflow needs the mlflow-skinny package, which this environment lacks: "
+            "run make install (or pip install -e .)."
+        ) from None
     try:
         client = MlflowClient(uri)
         experiment = client.get_experiment_by_name(name)
