@@ -162,6 +162,7 @@ def test_a_multirun_is_one_parent_run_with_a_child_per_job(sweep):
         assert "checkpoints/best.ckpt" in artifact_paths(client, child.info.run_id)
 
 
+@pytest.mark.slow
 def test_an_optuna_search_tags_its_best_trial(tmp_path):
     multirun(
         "hparams_search=bilstm_optuna",
@@ -186,6 +187,7 @@ def test_an_optuna_search_tags_its_best_trial(tmp_path):
     assert "best_params.yaml" in artifact_paths(client, parent.info.run_id)
 
 
+@pytest.mark.slow
 def test_a_diverged_run_is_recorded_as_diverged(tmp_path):
     result = run_cli(
         "experiment=stacked_lstm",
