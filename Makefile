@@ -15,12 +15,14 @@ BENCH_ARGS ?=
 MLFLOW_STORE ?= outputs/mlflow.db
 MLFLOW_PORT ?= 5000
 
-.PHONY: help install train test test-all bench lint format tensorboard mlflow mlflow-server gpu-check clean
+.PHONY: help install train test test-unit test-all bench lint format tensorboard mlflow mlflow-server gpu-check clean
 
 help:
 	@echo "make install      create $(VENV) with torch==$(TORCH) and the project (editable, dev+onnx)"
 	@echo "make train        train the default experiment (bilstm); ARGS='experiment=stacked_lstm'"
-	@echo "make test         fast test suite; make test-all adds the slow tests (and the MLflow server)"
+	@echo "make test         unit + end-to-end tests (what CI runs); make test-all adds slow ones"
+	@echo "                  (and installs the MLflow server for its test against a real one)"
+	@echo "make test-unit    in-process unit tests only: the fast loop while developing"
 	@echo "make bench        train.py vs a plain PyTorch loop, 5 interleaved runs each (5-8 min)"
 	@echo "make lint         ruff check + ruff format --check"
 	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006 (LOGDIR=... for one sweep)"
@@ -45,12 +47,15 @@ train: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
+
 # The slow tests include one against a real MLflow server, so this installs it.
 test-all: $(STAMP) mlflow-server
 	$(BIN)/python -m pytest -m "slow or not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -78,7 +83,7 @@ mlflow: mlflow-server
 	  --host 127.0.0.1 --port $(MLFLOW_PORT)
 
 gpu-check: $(STAMP)
-	$(BIN)/python tests/benchmarks/gpu_check.py
+	$(BIN)/python benchmarks/gpu_check.py
 
 clean:
 	find outputs -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

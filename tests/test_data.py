@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from lstm_lab.data import CumsumDataModule, SineProductDataModule
+from lstm_lab.config import build
 from lstm_lab.data.streams import FixedBatches, GeneratedBatches, ShuffledBatches
 
 
@@ -24,7 +24,7 @@ def seed_split(lookback=5, train_ratio=0.8):
 
 
 def test_test_windows_are_the_seeds_last_20_percent():
-    dm = SineProductDataModule()
+    dm = build("data/function")
     _, _, test_x, test_y = seed_split()
     assert len(dm.test[0]) == len(test_x) == 79
     torch.testing.assert_close(dm.test[0].squeeze(-1), torch.tensor(test_x, dtype=torch.float32))
@@ -32,18 +32,18 @@ def test_test_windows_are_the_seeds_last_20_percent():
 
 
 def test_train_and_val_together_are_the_seeds_training_part():
-    dm = SineProductDataModule(val_fraction=0.1)
+    dm = build("data/function", val_fraction=0.1)
     train_x, train_y, _, _ = seed_split()
     x = torch.cat((dm.train[0], dm.val[0])).squeeze(-1)
     y = torch.cat((dm.train[1], dm.val[1]))
     torch.testing.assert_close(x, torch.tensor(train_x, dtype=torch.float32))
     torch.testing.assert_close(y, torch.tensor(train_y, dtype=torch.float32))
     assert len(dm.val[0]) == round(316 * 0.1)
-    assert len(SineProductDataModule(val_fraction=0).train[0]) == 316
+    assert len(build("data/function", val_fraction=0).train[0]) == 316
 
 
 def test_each_window_target_is_the_next_value():
-    dm = SineProductDataModule(lookback=7)
+    dm = build("data/function", lookback=7)
     for x, y in (dm.train, dm.val, dm.test):
         # The next window starts one step later, so its last input is this window's target.
         torch.testing.assert_close(x[1:, -1, 0], y[:-1])
@@ -53,7 +53,7 @@ def test_each_window_target_is_the_next_value():
 
 
 def test_scaling_statistics_come_from_the_training_part_only():
-    dm = SineProductDataModule(val_fraction=0.1)
+    dm = build("data/function", val_fraction=0.1)
     train_x, train_y = dm.train
     seen = torch.cat((train_x[0, :, 0], train_y)).double()  # every value a training window sees
     loc, scale = dm.scaling
@@ -61,11 +61,11 @@ def test_scaling_statistics_come_from_the_training_part_only():
     assert scale == pytest.approx(seen.std().item(), rel=1e-5)
     everything = torch.cat((train_x[0, :, 0], train_y, dm.val[1], dm.test[1])).double()
     assert loc != pytest.approx(everything.mean().item(), rel=1e-3)
-    assert SineProductDataModule(scale="none").scaling == (0.0, 1.0)
+    assert build("data/function", scale="none").scaling == (0.0, 1.0)
 
 
 def test_cumsum_labels_follow_the_running_sum_rule():
-    dm = CumsumDataModule(n_timesteps=10, threshold_fraction=0.25, n_val=50, n_test=500)
+    dm = build("data/cumsum", n_timesteps=10, threshold_fraction=0.25, n_val=50, n_test=500)
     x, y = dm.test
     assert x.shape == (500, 10, 1) and y.shape == (500, 10)
     for seq, labels in zip(x[:, :, 0].tolist(), y.tolist(), strict=True):
@@ -79,7 +79,7 @@ def test_cumsum_labels_follow_the_running_sum_rule():
 
 
 def test_cumsum_eval_sets_are_fixed_and_training_batches_are_fresh():
-    a, b = CumsumDataModule(n_val=20, n_test=30), CumsumDataModule(n_val=20, n_test=30)
+    a, b = build("data/cumsum", n_val=20, n_test=30), build("data/cumsum", n_val=20, n_test=30)
     torch.testing.assert_close(a.test[0], b.test[0])
     assert not torch.equal(a.val[0], a.test[0][:20])
     stream = GeneratedBatches(a._make_batch, num_steps=5, seed=3)

@@ -40,11 +40,12 @@ BAD_VALUES = [
 
 @pytest.mark.parametrize("overrides,words", BAD_VALUES, ids=[" ".join(o) for o, _ in BAD_VALUES])
 def test_bad_value_exits_2_with_one_sentence(make_cfg, tmp_path, capsys, overrides, words):
-    from lstm_lab.train import main
+    from lstm_lab.cli import one_sentence_errors
+    from lstm_lab.train import run
 
     cfg = make_cfg(*overrides)
     with pytest.raises(SystemExit) as exit_info:
-        main.__wrapped__(cfg)
+        one_sentence_errors(run)(cfg)
     assert exit_info.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
@@ -55,7 +56,7 @@ def test_bad_value_exits_2_with_one_sentence(make_cfg, tmp_path, capsys, overrid
 
 # Mistakes caught on the command line, before Hydra, checked through the real entry point.
 BAD_COMMANDS = [
-    (["experiment=nope"], ["experiment=nope", "bilstm, bilstm_seed, compare_directions, lstm"]),
+    (["experiment=nope"], ["experiment=nope", "bilstm, bilstm_keras, compare_directions, lstm"]),
     (["trainer=tpu"], ["trainer=tpu", "cpu, ddp, default, gpu"]),
     (["data.batch_size=0"], ["data.batch_size=0", "integer >= 1"]),
     (["hydra.run.dir=/proc/lstm-lab-run"], ["/proc/lstm-lab-run", "hydra.run.dir="]),
@@ -63,6 +64,7 @@ BAD_COMMANDS = [
 ]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "overrides,words", BAD_COMMANDS, ids=[" ".join(o) for o, _ in BAD_COMMANDS]
 )
@@ -81,25 +83,16 @@ def test_bad_command_exits_2_with_one_sentence(tmp_path, overrides, words):
     assert not (run_dir / "metrics.json").exists()
 
 
+@pytest.mark.e2e
 def test_full_hydra_error_still_shows_the_traceback(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    from conftest import REPO_ROOT
-
-    result = subprocess.run(
-        [sys.executable, "train.py", "model.hidden_size=0", f"hydra.run.dir={tmp_path}"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "HYDRA_FULL_ERROR": "1"},
-        timeout=120,
+    result = run_cli(
+        "model.hidden_size=0", f"hydra.run.dir={tmp_path}", env={"HYDRA_FULL_ERROR": "1"}
     )
     assert result.returncode != 0
     assert "Traceback" in result.stderr and "ConfigError" in result.stderr
 
 
+@pytest.mark.e2e
 def test_non_finite_loss_stops_with_the_step_and_status_diverged(tmp_path):
     run_dir = tmp_path / "diverged"
     result = run_cli(
@@ -125,7 +118,7 @@ def test_divergence_after_checkpoints_keeps_the_last_good_one(make_cfg, tmp_path
     from lstm_lab.models.regressor import LSTMRegressor
     from lstm_lab.train import train
 
-    original = LSTMRegressor._shared_step
+    original = LSTMRegressor.shared_step
 
     def poisoned_after_25_steps(self, batch):
         # A NaN in the data after step 25 stands in for a real blow-up mid-run.
@@ -134,7 +127,7 @@ def test_divergence_after_checkpoints_keeps_the_last_good_one(make_cfg, tmp_path
             y = y * float("nan")
         return original(self, (x, y))
 
-    monkeypatch.setattr(LSTMRegressor, "_shared_step", poisoned_after_25_steps)
+    monkeypatch.setattr(LSTMRegressor, "shared_step", poisoned_after_25_steps)
     cfg = make_cfg(
         "experiment=stacked_lstm", "trainer.max_steps=60", "trainer.val_check_interval=10"
     )

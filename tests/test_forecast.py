@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from lstm_lab.baselines import LinearAR, Persistence, fit_baselines
-from lstm_lab.data import SineProductDataModule
+from lstm_lab.config import build
+from lstm_lab.data.function import make_windows
 from lstm_lab.data.functions import FUNCTIONS, make_series
-from lstm_lab.data.sine_product import make_windows
 from lstm_lab.errors import ConfigError
-from lstm_lab.forecast import forecast_test_part, rollout
-from lstm_lab.models import LSTMForecaster, LSTMRegressor
+from lstm_lab.forecast import forecast_test_part
+from lstm_lab.models.rollout import rollout
 from lstm_lab.train import train
 
 
@@ -31,8 +31,8 @@ def test_linear_baseline_rollout_reproduces_the_true_test_curve():
     # x*sin(x) obeys an exact linear recurrence, so a least-squares AR model fitted on the
     # training windows must roll the whole test horizon out from one window: this proves
     # the rollout machinery, not the model.
-    dm = SineProductDataModule()
-    linear = fit_baselines(dm)[1]
+    dm = build("data/function")
+    linear = fit_baselines(*dm.training_windows())[1]
     x, y = make_windows(dm.series, dm.lookback)
     rolled = rollout(linear, x[dm.split : dm.split + 1], steps=79)[0]
     assert len(y[dm.split :]) == 79
@@ -41,7 +41,7 @@ def test_linear_baseline_rollout_reproduces_the_true_test_curve():
 
 def test_persistence_one_step_mse_is_the_issue_figure():
     forecasts = forecast_test_part(
-        LSTMRegressor(hidden_size=4, num_layers=1), SineProductDataModule()
+        build("model/regressor", hidden_size=4, num_layers=1), build("data/function")
     )
     metrics = forecasts.metrics()
     assert metrics["test/persistence/mse"] == pytest.approx(1.456, abs=1e-3)
@@ -68,7 +68,7 @@ def test_linear_ar_fit_is_least_squares_with_a_bias():
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_every_function_fills_the_seed_grid(name):
-    dm = SineProductDataModule(fn=name)
+    dm = build("data/function", fn=name)
     assert len(dm.xs) == 400 and len(dm.test[0]) == 79
     assert torch.isfinite(dm.series).all() and dm.series.std() > 0.1
     assert dm.formula == FUNCTIONS[name].formula
@@ -76,7 +76,7 @@ def test_every_function_fills_the_seed_grid(name):
 
 def test_unknown_function_stops_with_one_sentence_listing_the_choices():
     with pytest.raises(ConfigError, match="data.fn='cosine' is not one of x_sin_x, sin,"):
-        SineProductDataModule(fn="cosine")
+        build("data/function", fn="cosine")
 
 
 def test_observation_noise_is_fixed_by_its_seed_and_off_by_default():
@@ -84,28 +84,28 @@ def test_observation_noise_is_fixed_by_its_seed_and_off_by_default():
     noisy = make_series("x_sin_x", noise_std=0.5, noise_seed=3)[1]
     assert torch.equal(make_series("x_sin_x", noise_std=0.5, noise_seed=3)[1], noisy)
     assert (noisy - clean).std().item() == pytest.approx(0.5, rel=0.15)
-    assert torch.equal(SineProductDataModule().series, clean)
+    assert torch.equal(build("data/function").series, clean)
     with pytest.raises(ConfigError, match="noise_std=-1"):
         make_series("sin", noise_std=-1)
 
 
 def test_horizon_targets_are_the_next_values_inside_each_part():
-    one, four = SineProductDataModule(), SineProductDataModule(horizon=4)
+    one, four = build("data/function"), build("data/function", horizon=4)
     assert four.train[1].shape == (len(one.train[0]) - 3, 4)
     # Row i holds the one-step targets of windows i, i+1, i+2, i+3.
     torch.testing.assert_close(four.train[1], one.train[1].unfold(0, 4, 1))
     torch.testing.assert_close(four.val[1], one.val[1].unfold(0, 4, 1))
     torch.testing.assert_close(four.test[1], one.test[1])  # the test part stays one-step
     with pytest.raises(ConfigError, match="data.horizon=99"):
-        SineProductDataModule(horizon=99)
+        build("data/function", horizon=99)
 
 
 def test_fitted_highway_starts_as_the_linear_ar_baseline():
-    dm = SineProductDataModule()
-    model = LSTMForecaster(hidden_size=4, num_layers=2, highway="fitted")
+    dm = build("data/function")
+    model = build("model/forecaster", hidden_size=4, num_layers=2, highway="fitted")
     model.set_scaling(*dm.scaling)
-    model.fit_highway(dm)
-    linear = fit_baselines(dm)[1]
+    model.fit_highway(*dm.training_windows(), dm.scaling)
+    linear = fit_baselines(*dm.training_windows())[1]
     x, _ = dm.test
     with torch.no_grad():
         torch.testing.assert_close(model(x), linear(x).float(), atol=1e-4, rtol=1e-5)
@@ -121,7 +121,7 @@ def test_fitted_highway_starts_as_the_linear_ar_baseline():
 )
 def test_forecaster_options_name_the_bad_value(kwargs, match):
     with pytest.raises(ConfigError, match=match):
-        LSTMForecaster(**kwargs)
+        build("model/forecaster", **kwargs)
 
 
 def test_unknown_function_stops_a_training_before_any_work(make_cfg, tmp_path):

@@ -35,10 +35,10 @@ def test_stacked_lstm_forecast_rolls_79_steps_out_within_mse_1(make_cfg):
 
 
 @pytest.mark.slow
-def test_seed_recipe_is_far_behind_ours(make_cfg, tmp_path):
+def test_keras_recipe_is_far_behind_ours(make_cfg, tmp_path):
     seed = train(
         make_cfg(
-            "experiment=bilstm_seed", "trainer=cpu", "plot=false", output_dir=tmp_path / "seed"
+            "experiment=bilstm_keras", "trainer=cpu", "plot=false", output_dir=tmp_path / "seed"
         )
     )
     ours = train(

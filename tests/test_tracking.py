@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
 import json
 import os
@@ -10,14 +9,16 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import mlflow
 import pytest
-from conftest import REPO_ROOT, run_cli
+from conftest import run_cli, start_cli, wait_for
+
+# Every test here starts train.py (or a server) as a real process.
+pytestmark = pytest.mark.e2e
 
 QUIET = ["debug=fast", "callbacks.progress_bar.refresh_rate=0"]
 # Every file a finished run hands to MLflow, by artifact path.
@@ -208,27 +209,26 @@ def test_a_diverged_run_is_recorded_as_diverged(tmp_path):
 
 def test_an_interrupted_run_is_recorded_as_interrupted(tmp_path):
     run_dir = tmp_path / "run"
-    process = subprocess.Popen(
-        [sys.executable, "train.py", "experiment=lstm", "logger=mlflow", "trainer.max_steps=100000"]
-        + ["callbacks.progress_bar.refresh_rate=0", f"paths.log_dir={tmp_path}"]
-        + [f"hydra.run.dir={run_dir}"],
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process = start_cli(
+        "experiment=lstm",
+        "logger=mlflow",
+        "trainer.max_steps=100000",
+        "callbacks.progress_bar.refresh_rate=0",
+        f"paths.log_dir={tmp_path}",
+        f"hydra.run.dir={run_dir}",
     )
-    # Wait until the run has logged its first losses to MLflow, then press Ctrl-C.
-    run_file = run_dir / "mlflow_run.json"
-    deadline = time.monotonic() + 240
-    logged = False
-    while not logged and process.poll() is None and time.monotonic() < deadline:
-        if run_file.is_file():
-            run_id = json.loads(run_file.read_text())["run_id"]
-            logged = "train/loss" in store(tmp_path).get_run(run_id).data.metrics
-        time.sleep(0.2)
-    assert logged, "the run ended before it logged a loss"
-    process.send_signal(signal.SIGINT)
+    run_file = run_dir / "mlflow_run.json"  # written once the run exists in the store
+    wait_for(run_file.is_file, what="the MLflow run")
+    client, run_id = store(tmp_path), json.loads(run_file.read_text())["run_id"]
+
+    def loss_logged() -> bool:
+        assert process.poll() is None, "the run ended before it logged a loss"
+        return "train/loss" in client.get_run(run_id).data.metrics
+
+    wait_for(loss_logged, what="the first loss in MLflow")
+    process.send_signal(signal.SIGINT)  # Ctrl-C
     assert process.wait(timeout=120) != 0
-    run = store(tmp_path).get_run(run_id)
+    run = client.get_run(run_id)
     assert run.info.status == "KILLED"
     assert run.data.tags["status"] == "interrupted"
 
@@ -323,17 +323,17 @@ def test_the_mlflow_server_serves_the_sweep_over_rest(sweep):
     )
     base = f"http://127.0.0.1:{port}"
     api = f"{base}/api/2.0/mlflow"
+
+    def healthy() -> bool:
+        assert server.poll() is None, "the MLflow server exited"
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=5) as r:
+                return r.read() == b"OK"
+        except OSError:  # not listening yet
+            return False
+
     try:
-        deadline = time.monotonic() + 180
-        answered = False
-        while not answered and server.poll() is None and time.monotonic() < deadline:
-            with (
-                contextlib.suppress(OSError),  # not listening yet
-                urllib.request.urlopen(f"{base}/health", timeout=5) as r,
-            ):
-                answered = r.read() == b"OK"
-            time.sleep(0.5)
-        assert answered, "the MLflow server did not start"
+        wait_for(healthy, timeout=180, what="the MLflow server")
 
         query = urllib.parse.urlencode({"experiment_name": "lstm"})
         experiment = fetch_json(f"{api}/experiments/get-by-name?{query}")["experiment"]

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, run_cli
 
-from lstm_lab.data import CumsumDataModule, SineProductDataModule
+from lstm_lab.data import CumsumDataModule, FunctionDataModule
 from lstm_lab.errors import ConfigError
 from lstm_lab.models import LSTMRegressor, LSTMSequenceClassifier
 from lstm_lab.train import train
 
 EXPERIMENT_METRICS = {
     "stacked_lstm": {"test/mse", "test/mae", "test/loss"},
-    "stacked_lstm_seed": {"test/mse", "test/mae", "test/loss"},
+    "stacked_lstm_keras": {"test/mse", "test/mae", "test/loss"},
     "stacked_lstm_forecast": {"test/mse", "test/rollout_mse", "test/linear_ar/rollout_mse"},
     "lstm": {"test/acc", "test/seq_acc", "test/loss"},
-    "lstm_seed": {"test/acc", "test/seq_acc", "test/loss"},
+    "lstm_keras": {"test/acc", "test/seq_acc", "test/loss"},
     "bilstm": {"test/acc", "test/seq_acc", "test/loss"},
-    "bilstm_seed": {"test/acc", "test/seq_acc", "test/loss"},
+    "bilstm_keras": {"test/acc", "test/seq_acc", "test/loss"},
 }
 
 
@@ -51,7 +49,7 @@ def test_checkpoint_loads_back_with_weights_only(make_cfg, tmp_path, module_cls,
     assert raw["hyper_parameters"]["hidden_size"] == cfg.model.hidden_size
     model = module_cls.load_from_checkpoint(path, weights_only=True)
     model.eval()
-    dm = (SineProductDataModule if module_cls is LSTMRegressor else CumsumDataModule)(
+    dm = (FunctionDataModule if module_cls is LSTMRegressor else CumsumDataModule)(
         **{k: v for k, v in cfg.data.items() if k != "_target_"}
     )
     x, y = dm.test
@@ -65,15 +63,10 @@ def test_checkpoint_loads_back_with_weights_only(make_cfg, tmp_path, module_cls,
         assert acc == pytest.approx(metrics["test/acc"], abs=1e-6)
 
 
+@pytest.mark.e2e
 def test_train_py_runs_from_the_repo_root_and_returns_the_metric(tmp_path):
     run = tmp_path / "cli-run"
-    result = subprocess.run(
-        [sys.executable, "train.py", "experiment=lstm", "debug=fast", f"hydra.run.dir={run}"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_cli("experiment=lstm", "debug=fast", f"hydra.run.dir={run}")
     assert result.returncode == 0, result.stderr[-2000:]
     metrics = json.loads((run / "metrics.json").read_text())
     assert f"Run dir: {run}" in result.stdout
@@ -83,25 +76,20 @@ def test_train_py_runs_from_the_repo_root_and_returns_the_metric(tmp_path):
 
 
 def test_main_returns_the_optimized_metric(make_cfg):
-    from lstm_lab.train import main
+    from lstm_lab.train import run
 
     cfg = make_cfg("experiment=stacked_lstm", "debug=fast", "trainer=cpu", "plot=false")
-    value = main.__wrapped__(cfg)
+    value = run(cfg)
     assert (
         value
         == json.loads((REPO_ROOT / cfg.paths.output_dir / "metrics.json").read_text())["test/mse"]
     )
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on machines without CUDA")
 def test_gpu_trainer_without_cuda_stops_with_one_sentence(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "train.py", "trainer=gpu", f"hydra.run.dir={tmp_path / 'gpu'}"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_cli("trainer=gpu", f"hydra.run.dir={tmp_path / 'gpu'}")
     assert result.returncode == 2
     assert "trainer=cpu" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr

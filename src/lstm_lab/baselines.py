@@ -9,8 +9,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from lstm_lab.data.sine_product import SineProductDataModule, make_windows
-
 
 class Persistence:
     """Predict that the next value repeats the window's last one."""
@@ -45,8 +43,6 @@ class LinearAR:
         return windows[..., 0].to(self.weight.dtype) @ self.weight + self.bias
 
 
-def fit_baselines(datamodule: SineProductDataModule) -> list[Persistence | LinearAR]:
+def fit_baselines(windows: Tensor, targets: Tensor) -> list[Persistence | LinearAR]:
     """Both baselines, the linear one fitted on the training windows the LSTM trains on."""
-    x, y = make_windows(datamodule.series, datamodule.lookback)
-    n_train = datamodule.n_train
-    return [Persistence(), LinearAR.fit(x[:n_train], y[:n_train])]
+    return [Persistence(), LinearAR.fit(windows, targets)]

@@ -1,4 +1,5 @@
-"""Command-line checks made before Hydra starts, and the `resume=<run_dir>` shortcut.
+"""What every entry point shares on the command line: checks made before Hydra starts, the
+`resume=<run_dir>` shortcut, and one-sentence reports of user mistakes.
 
 Hydra reports a bad config group or an unwritable run directory with a stack trace; these
 are user mistakes, so they are caught here and reported in one sentence instead.
@@ -6,14 +7,29 @@ are user mistakes, so they are caught here and reported in one sentence instead.
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
 
-from lstm_lab.errors import ConfigError
+from lstm_lab.errors import ConfigError, TrainingDiverged
+
+T = TypeVar("T")
+# Old option names, so a command from an older README gets told the new one.
+RENAMED = {
+    "experiment": {
+        "stacked_lstm_seed": "stacked_lstm_keras",
+        "lstm_seed": "lstm_keras",
+        "bilstm_seed": "bilstm_keras",
+    },
+    "data": {"sine_product": "function"},
+}
 
 
 def _split(override: str) -> tuple[str, str] | None:
@@ -33,8 +49,13 @@ def check_group_choices(overrides: list[str], config_dir: Path) -> None:
         group_dir = config_dir / key
         if not group_dir.is_dir() or "(" in value or value in ("null", ""):
             continue
-        available = sorted(p.stem for p in group_dir.glob("*.yaml"))
+        # Options whose name starts with "_" are shared bases, not choices.
+        available = sorted(p.stem for p in group_dir.glob("*.yaml") if p.stem[0] != "_")
         for name in value.split(","):
+            if name in RENAMED.get(key, {}):
+                raise ConfigError(
+                    f"{key}={name} is now called {key}={RENAMED[key][name]}; use that name."
+                )
             if name not in available:
                 raise ConfigError(
                     f"{key}={name} is not in configs/{key}/: choose one of {', '.join(available)}."
@@ -97,4 +118,24 @@ def report(error: Exception) -> None:
     """Print a user mistake as one line on stderr (HYDRA_FULL_ERROR=1 re-raises instead)."""
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
         raise error
-    print(f"error: {error}", file=sys.stderr)
+    if any(isinstance(h, logging.FileHandler) for h in logging.getLogger().handlers):
+        # Inside a run: train.log keeps the error too (the terminal has it from stderr).
+        logging.getLogger("lstm_lab").error("error: %s", error, extra={"file_only": True})
+    # In a terminal, start on a line of our own, whatever a progress bar left on the current one.
+    start = "\n" if sys.stderr.isatty() else ""
+    print(f"{start}error: {error}", file=sys.stderr, flush=True)
+
+
+def one_sentence_errors(function: Callable[..., T]) -> Callable[..., T]:
+    """An entry point's work, where a user mistake ends the process with one line: exit 2
+    for a ConfigError, 1 for a diverged training."""
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> T:
+        try:
+            return function(*args, **kwargs)
+        except (ConfigError, TrainingDiverged) as error:
+            report(error)
+            sys.exit(2 if isinstance(error, ConfigError) else 1)
+
+    return guarded

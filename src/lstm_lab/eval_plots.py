@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from lstm_lab.forecast import LABELS, TestForecasts, mse
-from lstm_lab.plotting import _pyplot, _save
+from lstm_lab.plotting import pyplot, save_figure
 
 COLORS = {"lstm": "tab:red", "linear_ar": "tab:green", "persistence": "tab:gray"}
 ROLLOUT_STYLES = {"lstm": "-", "linear_ar": "--", "persistence": ":"}
@@ -23,7 +23,7 @@ def plot_rollouts(
     title: str,
 ) -> Path:
     """Actual test curve, LSTM one-step points and every forecaster's rollout; errors below."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (ax, ax_err) = plt.subplots(
         2, 1, figsize=(10, 8), gridspec_kw={"height_ratios": [3, 2]}, constrained_layout=True
     )
@@ -76,7 +76,7 @@ def plot_rollouts(
     )
     ax_err.grid(alpha=0.3, which="both")
     ax_err.legend(loc="lower right", ncol=3, fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_step_accuracy(
@@ -88,7 +88,7 @@ def plot_step_accuracy(
     title: str,
 ) -> Path:
     """Error rate per time-step position beside where the running sum crosses the limit."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (ax, ax_offset) = plt.subplots(
         1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [3, 2]}, constrained_layout=True
     )
@@ -114,4 +114,4 @@ def plot_step_accuracy(
     ax_offset.set_xticks(offsets)
     ax_offset.set_title("relative to the crossing", fontsize=10)
     fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)

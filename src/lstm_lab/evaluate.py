@@ -3,140 +3,26 @@
     python eval.py run_dir=<run>                            # or
     python eval.py ckpt_path=<run>/checkpoints/best.ckpt
 
-Writes `<run>/eval/`: metrics.json, a PNG, and the per-item predictions behind them.
+Writes `<run>/eval/`: metrics.json, a PNG, and the per-item predictions behind them. What is
+reported depends on the task and comes from its datamodule's `evaluate` hook.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
-import sys
-from pathlib import Path
 from typing import Any
 
 import hydra
 import torch
 from omegaconf import DictConfig
-from torch import Tensor
 
-from lstm_lab.cli import report
-from lstm_lab.data import SineProductDataModule
+from lstm_lab.cli import one_sentence_errors
+from lstm_lab.config import CONFIG_DIR
 from lstm_lab.errors import ConfigError
-from lstm_lab.eval_plots import plot_rollouts, plot_step_accuracy
-from lstm_lab.forecast import LABELS, forecast_test_part
-from lstm_lab.runs import Run, load_run
-from lstm_lab.train import CONFIG_DIR, format_table, write_json
+from lstm_lab.finished_run import load_run
+from lstm_lab.io import format_table, write_json
 
 log = logging.getLogger(__name__)
-
-
-def rescore_test_part(run: Run) -> dict[str, float]:
-    """The test metrics train.py logged, recomputed with the model's own test step."""
-    with torch.no_grad():
-        loss, values = run.model._shared_step(run.datamodule.test)
-    return {"test/loss": float(loss), **{f"test/{k}": float(v) for k, v in values.items()}}
-
-
-def evaluate_forecasts(run: Run, out: Path, plot: bool) -> dict[str, float]:
-    """One-step and rollout scores for the LSTM and both baselines; CSV and PNG of them."""
-    datamodule = run.datamodule
-    forecasts = forecast_test_part(run.model, datamodule)
-    metrics = rescore_test_part(run)
-    metrics.update({k: v for k, v in forecasts.metrics().items() if k not in metrics})
-    with (out / "forecasts.csv").open("w", newline="") as file:
-        writer = csv.writer(file)
-        names = list(forecasts.one_step)
-        writer.writerow(
-            ["x", "actual"] + [f"{n}_one_step" for n in names] + [f"{n}_rollout" for n in names]
-        )
-        for i, x in enumerate(forecasts.xs.tolist()):
-            writer.writerow(
-                [f"{x:.1f}", float(forecasts.actual[i])]
-                + [float(forecasts.one_step[n][i]) for n in names]
-                + [float(forecasts.rollout[n][i]) for n in names]
-            )
-    print(f"\nTest part, {len(forecasts.actual)} steps; rollouts start from the first window:")
-    print(forecast_table(metrics, names))
-    if plot:
-        plot_rollouts(
-            forecasts,
-            datamodule.xs,
-            datamodule.ys,
-            datamodule.formula,
-            out / "forecast.png",
-            f"{run.name}: one-step predictions and {len(forecasts.actual)}-step rollouts",
-        )
-    return metrics
-
-
-def forecast_table(metrics: dict[str, float], names: list[str]) -> str:
-    rows = [f"  {'model':<12}  {'one-step MSE':>12}  {'rollout MSE':>12}", f"  {'-' * 40}"]
-    for name in names:
-        prefix = "test/" if name == "lstm" else f"test/{name}/"
-        one, rolled = metrics[prefix + "mse"], metrics[prefix + "rollout_mse"]
-        rows.append(f"  {LABELS.get(name, name):<12}  {one:>12.4g}  {rolled:>12.4g}")
-    return "\n".join(rows)
-
-
-def evaluate_classifier(run: Run, out: Path, plot: bool, n_sequences: int) -> dict[str, float]:
-    """Per-step labels for a few sequences, and accuracy by time-step position."""
-    x, y = run.datamodule.test
-    with torch.no_grad():
-        predicted = (run.model(x) > 0).float()
-    lines = []
-    for i in range(min(n_sequences, len(y))):
-        lines.append(f"sequence {i}:")
-        lines += [
-            f"Expected: {int(e)} Predicted: {int(p)}"
-            for e, p in zip(y[i].tolist(), predicted[i].tolist(), strict=True)
-        ]
-    print("\n".join(lines))
-    (out / "predictions.txt").write_text("\n".join(lines) + "\n")
-
-    correct = predicted == y
-    step_accuracy = correct.float().mean(dim=0)
-    # Labels switch from 0 to 1 once, at the step where the running sum passes the limit.
-    crosses = y.sum(dim=1) > 0
-    crossing = (y.shape[1] - y.sum(dim=1)).long()  # index of the first 1
-    crossing_share = torch.bincount(crossing[crosses], minlength=y.shape[1]).float() / len(y)
-    offsets = torch.arange(y.shape[1]).unsqueeze(0) - crossing.unsqueeze(1)
-    total_errors = max(int((~correct).sum()), 1)
-    offset_error, offset_share = {}, {}
-    for offset in range(-3, 4):
-        at = (offsets == offset) & crosses.unsqueeze(1)
-        if at.any():
-            offset_error[offset] = float(1 - correct[at].float().mean())
-            offset_share[offset] = int((~correct[at]).sum()) / total_errors
-
-    metrics = rescore_test_part(run)
-    for t, acc in enumerate(step_accuracy.tolist(), start=1):
-        metrics[f"test/acc_step_{t}"] = acc
-    print("\nAccuracy by time-step position (errors cluster where the running sum crosses):")
-    print(step_table(step_accuracy, correct, crossing_share))
-    print("\nBy distance from the crossing step (0 = the step whose label turns 1):")
-    print("  offset  error rate  share of all errors")
-    for offset, rate in offset_error.items():
-        print(f"  {offset:>+6d}  {100 * rate:9.2f}%  {100 * offset_share[offset]:18.1f}%")
-    if plot:
-        plot_step_accuracy(
-            step_accuracy,
-            crossing_share,
-            offset_error,
-            offset_share,
-            out / "step_accuracy.png",
-            f"{run.name}: where the {len(y)} test sequences' errors fall",
-        )
-    return metrics
-
-
-def step_table(step_accuracy: Tensor, correct: Tensor, crossing_share: Tensor) -> str:
-    rows = ["  step  accuracy  errors  crossing here", "  ----  --------  ------  -------------"]
-    errors = (~correct).sum(dim=0).tolist()
-    for t, (acc, err, share) in enumerate(
-        zip(step_accuracy.tolist(), errors, crossing_share.tolist(), strict=True), start=1
-    ):
-        rows.append(f"  {t:>4}  {acc:8.4f}  {err:>6}  {100 * share:12.1f}%")
-    return "\n".join(rows)
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
@@ -149,10 +35,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     out = run.dir / "eval"
     out.mkdir(exist_ok=True)
     print(f"Evaluating {run.ckpt_path}")
-    if isinstance(run.datamodule, SineProductDataModule):
-        metrics: dict[str, Any] = evaluate_forecasts(run, out, cfg.plot)
-    else:
-        metrics = evaluate_classifier(run, out, cfg.plot, cfg.n_sequences)
+    metrics: dict[str, Any] = run.datamodule.evaluate(
+        run.model, out, name=run.name, plot=cfg.plot, n_sequences=cfg.n_sequences
+    )
     metrics["checkpoint"] = str(run.ckpt_path)
     write_json(out / "metrics.json", metrics)
     print(f"\nEval dir: {out}")
@@ -160,11 +45,6 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     return metrics
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="eval")
-def main(cfg: DictConfig) -> None:
-    """Hydra entry point for eval.py."""
-    try:
-        evaluate(cfg)
-    except ConfigError as error:
-        report(error)
-        sys.exit(2)
+main = hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="eval")(
+    one_sentence_errors(evaluate)
+)

@@ -8,7 +8,6 @@ Needs the `onnx` extra (`pip install -e '.[onnx]'`; `make install` includes it).
 from __future__ import annotations
 
 import logging
-import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,19 +19,14 @@ import torch
 from omegaconf import DictConfig
 from torch import Tensor
 
-from lstm_lab.cli import report
+from lstm_lab.cli import one_sentence_errors
+from lstm_lab.config import CONFIG_DIR
 from lstm_lab.errors import ConfigError
-from lstm_lab.models import LSTMSequenceClassifier
-from lstm_lab.runs import load_run
-from lstm_lab.train import CONFIG_DIR
+from lstm_lab.finished_run import load_run
 
 log = logging.getLogger(__name__)
 
 INPUT_NAME = "x"
-
-
-def output_name(model: pl.LightningModule) -> str:
-    return "logits" if isinstance(model, LSTMSequenceClassifier) else "prediction"
 
 
 def export_onnx(model: pl.LightningModule, example: Tensor, path: Path) -> Path:
@@ -50,7 +44,7 @@ def export_onnx(model: pl.LightningModule, example: Tensor, path: Path) -> Path:
                 (example,),
                 dynamo=True,
                 input_names=[INPUT_NAME],
-                output_names=[output_name(model)],
+                output_names=[model.output_name],
                 dynamic_shapes=({0: torch.export.Dim("batch")},),
                 external_data=False,
                 verbose=False,
@@ -117,11 +111,6 @@ def export(cfg: DictConfig) -> Path:
     return path
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="export")
-def main(cfg: DictConfig) -> None:
-    """Hydra entry point for export.py."""
-    try:
-        export(cfg)
-    except ConfigError as error:
-        report(error)
-        sys.exit(2)
+main = hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="export")(
+    one_sentence_errors(export)
+)

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
 from lstm_lab.baselines import fit_baselines
-from lstm_lab.data.sine_product import SineProductDataModule, make_windows
+from lstm_lab.models.rollout import rollout
+
+if TYPE_CHECKING:
+    from lstm_lab.data.function import FunctionDataModule
 
 LABELS = {"lstm": "LSTM", "linear_ar": "linear AR", "persistence": "persistence"}
-
-
-def rollout(predict: Callable[[Tensor], Tensor], windows: Tensor, steps: int) -> Tensor:
-    """Forecast `steps` values ahead by feeding a one-step predictor its own outputs.
-
-    (B, lookback, 1) windows of true values -> (B, steps): step k sees the window's last
-    lookback - k true values followed by its own k most recent predictions.
-    """
-    predictions = []
-    for _ in range(steps):
-        step = predict(windows)
-        predictions.append(step)
-        windows = torch.cat((windows[:, 1:], step.view(-1, 1, 1).to(windows.dtype)), dim=1)
-    return torch.stack(predictions, dim=1)
 
 
 @dataclass
@@ -55,7 +44,7 @@ def mse(prediction: Tensor, actual: Tensor) -> float:
     return float((prediction.double() - actual.double()).square().mean())
 
 
-def forecast_test_part(model: torch.nn.Module, datamodule: SineProductDataModule) -> TestForecasts:
+def forecast_test_part(model: torch.nn.Module, datamodule: FunctionDataModule) -> TestForecasts:
     """The LSTM (one-step regressor `model`) and both baselines, one-step and rolled out."""
     x, y = datamodule.test
     device = next(model.parameters()).device
@@ -65,9 +54,8 @@ def forecast_test_part(model: torch.nn.Module, datamodule: SineProductDataModule
         one_step = {"lstm": model(x.to(device)).cpu()}
         rolled = {"lstm": rollout(model, x[:1].to(device), steps)[0].cpu()}
     # Baselines run in float64 on the same windows: their errors are their own, not rounding.
-    x64, y64 = make_windows(datamodule.series, datamodule.lookback)
-    x64, y64 = x64[datamodule.split :], y64[datamodule.split :]
-    for baseline in fit_baselines(datamodule):
+    x64, y64 = datamodule.test_windows()
+    for baseline in fit_baselines(*datamodule.training_windows()):
         one_step[baseline.name] = baseline(x64)
         rolled[baseline.name] = rollout(baseline, x64[:1], steps)[0]
     return TestForecasts(datamodule.test_xs.double(), y64, one_step, rolled)

@@ -1,4 +1,4 @@
-"""PNG figures of a finished run: the seed's forecast plot and per-step classification plots."""
+"""PNG figures: the shared figure helpers, the forecast plot and per-step classification plots."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import torch
 from torch import Tensor
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (files only, no display)."""
     # Imported on first use: matplotlib costs start-up time that a run without plots skips.
     import matplotlib
 
@@ -28,7 +29,7 @@ def plot_forecast(
     actual_label: str = "actual f(x) = x·sin(x)",
 ) -> Path:
     """The seed's figure, readable: the whole actual curve and predictions on the test part."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (ax_full, ax_zoom) = plt.subplots(
         2, 1, figsize=(10, 7), gridspec_kw={"height_ratios": [3, 2]}, constrained_layout=True
     )
@@ -56,14 +57,14 @@ def plot_forecast(
     ax_full.set_title(title)
     ax_full.text(float(test_xs[0]) + 0.2, float(ys.max()) * 0.9, "test", color="0.4")
     ax_full.legend(loc="lower center", ncol=2)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_sequences(
     x: Tensor, y: Tensor, prob: Tensor, limit: float, path: Path, title: str
 ) -> Path:
     """A few test sequences: running sum vs the limit, expected labels and predicted probability."""
-    plt = _pyplot()
+    plt = pyplot()
     n, steps = y.shape
     height = 2.3 * n
     fig, axes = plt.subplots(n, 1, figsize=(9, height), sharex=True)
@@ -99,11 +100,12 @@ def plot_sequences(
     axes[-1].set_xlabel("time step")
     axes[-1].set_xticks(t)
     fig.suptitle(title, y=1 - 0.05 / height)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def _save(fig, path: Path) -> Path:
-    plt = _pyplot()
+def save_figure(fig, path: Path) -> Path:
+    """Write `fig` as a PNG at `path` (folders made as needed) and close it."""
+    plt = pyplot()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)

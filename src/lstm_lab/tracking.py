@@ -25,6 +25,7 @@ from pytorch_lightning.loggers import Logger, MLFlowLogger
 from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
 from lstm_lab.errors import ConfigError, TrainingDiverged
+from lstm_lab.io import write_json
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -154,13 +155,6 @@ RUN_STATE = {
 }
 
 
-def write_record(path: Path, record: dict[str, str]) -> None:
-    """Write then rename, so a job never reads a half-written file."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(tmp, path)
-
-
 def logged_curve(run_file: Path, tag: str) -> list[tuple[int, float]]:
     """(step, value) pairs of metric `tag` in the MLflow run that `run_file` names."""
     from mlflow import MlflowClient
@@ -200,7 +194,7 @@ class MLflowLogger(MLFlowLogger):
         self._join_store()
         client = MLFlowLogger.experiment.fget(self)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        write_record(
+        write_json(
             self.run_dir / RUN_FILE, {"tracking_uri": self._tracking_uri, "run_id": self._run_id}
         )
         return client
@@ -224,7 +218,7 @@ class MLflowLogger(MLFlowLogger):
         """The settings of the run's recorded config (as in TensorBoard's HPARAMS), or `params`."""
         config = self.run_dir / ".hydra" / "config.yaml"
         if config.is_file():
-            from lstm_lab.hparams import run_hparams
+            from lstm_lab.tensorboard_hparams import run_hparams
 
             params = run_hparams(OmegaConf.load(config))
         super().log_hyperparams(params)
@@ -240,6 +234,11 @@ class MLflowLogger(MLFlowLogger):
             return
         if status == "failed":
             recorded = ending(sys.exc_info()[1])  # Lightning calls this while handling it
+            metrics = self.run_dir / "metrics.json"
+            record = json.loads(metrics.read_text()) if metrics.is_file() else {}
+            if record.get("status") == recorded:  # RunStatus wrote it for this exception
+                self.log_record(record)
+                return
             self.experiment.set_tag(self.run_id, "status", recorded)
             status = RUN_STATE[recorded]
         super().finalize(status)

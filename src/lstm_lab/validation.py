@@ -49,3 +49,31 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
         names = ", ".join(map(str, choices))
         raise ConfigError(f"{name}={value!r} is not a choice: set {name} to one of {names}.")
     return value
+
+
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda")
+
+
+def check_run_config(cfg: Any) -> None:
+    """Check the top-level and trainer values before anything is built or written."""
+    if cfg.get("seed") is not None:
+        check_int("seed", cfg.seed, minimum=0)
+    if cfg.get("num_threads") is not None:
+        check_int("num_threads", cfg.num_threads)
+    trainer = cfg.trainer
+    check_choice("trainer.accelerator", trainer.accelerator, ACCELERATORS)
+    check_int("trainer.max_steps", trainer.max_steps)
+    check_int("trainer.val_check_interval", trainer.val_check_interval, 1, trainer.max_steps)
+    check_int("trainer.log_every_n_steps", trainer.log_every_n_steps)
+    check_accelerator(trainer.accelerator)
+
+
+def check_accelerator(accelerator: str) -> None:
+    """Fail before any work when the config asks for a GPU this machine does not have."""
+    import torch
+
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise ConfigError(
+            f"trainer.accelerator={accelerator} needs a CUDA GPU, but none is available here; "
+            "run with trainer=cpu (or trainer=default, which picks what is present)."
+        )

@@ -1,6 +1,6 @@
 """LightningDataModules that generate the seed's datasets in memory."""
 
 from lstm_lab.data.cumsum import CumsumDataModule
-from lstm_lab.data.sine_product import SineProductDataModule
+from lstm_lab.data.function import FunctionDataModule
 
-__all__ = ["CumsumDataModule", "SineProductDataModule"]
+__all__ = ["CumsumDataModule", "FunctionDataModule"]

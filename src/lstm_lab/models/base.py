@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from lstm_lab.errors import TrainingDiverged
-from lstm_lab.models.encoder import LSTMEncoder
+from lstm_lab.models.encoder import LSTMEncoder, init_dense
 from lstm_lab.models.optim import (
     build_optimizer,
     build_scheduler,
@@ -17,27 +17,52 @@ from lstm_lab.models.optim import (
     check_scheduler,
 )
 
-DEFAULT_OPTIMIZER = {"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "fused": False}
-DEFAULT_SCHEDULER = {"name": "none"}
-
 
 class LSTMModule(pl.LightningModule):
     """Base class: an LSTMEncoder and a linear head; subclasses define `forward` and
-    `_shared_step(batch) -> (loss, metrics)`."""
+    `shared_step(batch) -> (loss, metrics)`.
+
+    The arguments are keyword-only and have no defaults here: configs/model/_base.yaml holds
+    them (one place), and `lstm_lab.config.build("model/classifier", ...)` builds from it.
+    """
+
+    # The name export.py gives the model's output.
+    output_name = "output"
 
     def __init__(
         self,
-        encoder: dict[str, Any],
-        optimizer: dict[str, Any] | None,
-        scheduler: dict[str, Any] | None,
+        *,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int,
+        dropout: float,
+        bidirectional: bool,
+        merge_mode: str,
+        init: str,
+        go_backwards: bool,
+        optimizer: dict[str, Any],
+        scheduler: dict[str, Any],
     ) -> None:
         super().__init__()
-        self.encoder = LSTMEncoder(**encoder)
+        self.encoder = LSTMEncoder(
+            input_size=input_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            dropout=dropout,
+            bidirectional=bidirectional,
+            merge_mode=merge_mode,
+            init=init,
+            go_backwards=go_backwards,
+        )
         self.head = nn.Linear(self.encoder.out_features, 1)
-        self.optimizer_cfg = {**DEFAULT_OPTIMIZER, **(optimizer or {})}
-        self.scheduler_cfg = {**DEFAULT_SCHEDULER, **(scheduler or {})}
+        init_dense(self.head, self.encoder.init)
+        self.optimizer_cfg = dict(optimizer)
+        self.scheduler_cfg = dict(scheduler)
         check_optimizer(**self.optimizer_cfg)
         check_scheduler(**self.scheduler_cfg)
+        # Plain values only (subclasses' own arguments included), so checkpoints load
+        # with weights_only=True.
+        self.save_hyperparameters()
         self._loss_sum: Tensor | None = None
         self._loss_steps = 0
 
@@ -50,11 +75,11 @@ class LSTMModule(pl.LightningModule):
         else:
             super().__setattr__(name, value)
 
-    def _shared_step(self, batch: tuple[Tensor, ...]) -> tuple[Tensor, dict[str, Tensor]]:
+    def shared_step(self, batch: tuple[Tensor, ...]) -> tuple[Tensor, dict[str, Tensor]]:
         raise NotImplementedError
 
     def training_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
-        loss, _ = self._shared_step(batch)
+        loss, _ = self.shared_step(batch)
         # Stop before the optimizer turns the weights into NaN and a checkpoint saves them.
         if not torch.isfinite(loss):
             raise TrainingDiverged(self.global_step, loss.item())
@@ -77,7 +102,7 @@ class LSTMModule(pl.LightningModule):
             self._loss_sum, self._loss_steps = None, 0
 
     def _evaluation_step(self, batch: tuple[Tensor, ...], stage: str) -> None:
-        loss, metrics = self._shared_step(batch)
+        loss, metrics = self.shared_step(batch)
         values = {f"{stage}/loss": loss, **{f"{stage}/{k}": v for k, v in metrics.items()}}
         self.log_dict(values, batch_size=len(batch[0]), prog_bar=stage == "val", sync_dist=True)
 

@@ -8,10 +8,9 @@ import torch
 from torch import Tensor, nn
 
 from lstm_lab.baselines import LinearAR
-from lstm_lab.data.sine_product import SineProductDataModule, make_windows
 from lstm_lab.errors import ConfigError
-from lstm_lab.forecast import rollout
 from lstm_lab.models.regressor import LSTMRegressor
+from lstm_lab.models.rollout import rollout
 from lstm_lab.validation import check_choice, check_int
 
 HIGHWAYS = ("none", "learned", "fitted")
@@ -34,40 +33,15 @@ class LSTMForecaster(LSTMRegressor):
 
     multi_step = True
 
-    def __init__(
-        self,
-        hidden_size: int = 32,
-        num_layers: int = 3,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        merge_mode: str = "concat",
-        init: str = "torch",
-        input_size: int = 1,
-        highway: str = "none",
-        highway_window: int = 5,
-        optimizer: dict[str, Any] | None = None,
-        scheduler: dict[str, Any] | None = None,
-        go_backwards: bool = False,
-    ) -> None:
-        super().__init__(
-            hidden_size,
-            num_layers,
-            dropout,
-            bidirectional,
-            merge_mode,
-            init,
-            input_size,
-            optimizer,
-            scheduler,
-            go_backwards,
-        )
+    def __init__(self, *, highway: str, highway_window: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         check_choice("model.highway", highway, HIGHWAYS)
         check_int("model.highway_window", highway_window)
         self.highway_mode = highway
         self.highway_window = highway_window
         self.highway = nn.Linear(highway_window, 1) if highway != "none" else None
         if highway == "fitted":
-            # Gradient descent cannot hold a recurrence this exactly (see the README), so
+            # Gradient descent cannot hold a recurrence this exactly (docs/evaluation.md), so
             # the fitted path stays as least squares left it.
             self.highway.requires_grad_(False)
 
@@ -81,13 +55,16 @@ class LSTMForecaster(LSTMRegressor):
                 f"data.lookback={lookback} values a window holds; lower it."
             )
         if stage == "fit" and self.highway_mode == "fitted":
-            self.fit_highway(datamodule)
+            # The datamodule hands over tensors; the model needs no data class.
+            self.fit_highway(*datamodule.training_windows(), datamodule.scaling)
 
-    def fit_highway(self, datamodule: SineProductDataModule) -> None:
-        """Set the highway to the least-squares linear AR fit of the training windows."""
-        x, y = make_windows(datamodule.series, datamodule.lookback)
-        x, y = x[: datamodule.n_train, -self.highway_window :], y[: datamodule.n_train]
-        loc, scale = datamodule.scaling
+    def fit_highway(self, x: Tensor, y: Tensor, scaling: tuple[float, float]) -> None:
+        """Set the highway to the least-squares linear AR fit of the training windows.
+
+        x: (N, lookback, 1) training windows and y: (N,) their next values, original units.
+        """
+        loc, scale = scaling
+        x = x[:, -self.highway_window :]  # (N, highway_window, 1)
         fit = LinearAR.fit((x - loc) / scale, (y - loc) / scale)
         with torch.no_grad():
             self.highway.weight.copy_(fit.weight.view(1, -1))
@@ -99,16 +76,16 @@ class LSTMForecaster(LSTMRegressor):
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, lookback, input_size) windows -> (B,) next values, both in original units."""
-        z = (x - self.loc) / self.scale
-        out = self.head(self.encoder(z, return_sequences=False)).squeeze(-1)
+        z = (x - self.loc) / self.scale  # (B, lookback, input_size)
+        out = self.head(self.encoder(z, return_sequences=False)).squeeze(-1)  # (B,)
         if self.highway is not None:
-            out = out + self.highway(z[:, -self.highway_window :, 0]).squeeze(-1)
+            out = out + self.highway(z[:, -self.highway_window :, 0]).squeeze(-1)  # (B,)
         return out * self.scale + self.loc
 
-    def _shared_step(self, batch: tuple[Tensor, ...]) -> tuple[Tensor, dict[str, Tensor]]:
+    def shared_step(self, batch: tuple[Tensor, ...]) -> tuple[Tensor, dict[str, Tensor]]:
         x, y = batch
         if y.dim() == 1:
-            return super()._shared_step(batch)
+            return super().shared_step(batch)
         error = rollout(self, x, y.shape[1]) - y
         mse = error.square().mean()
         return mse / self.scale.square(), {"mse": mse, "mae": error.abs().mean()}

@@ -19,36 +19,14 @@ class LSTMRegressor(LSTMModule):
     self-contained and the loss is scale-free while metrics stay in original units.
     """
 
-    def __init__(
-        self,
-        hidden_size: int = 32,
-        num_layers: int = 3,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        merge_mode: str = "concat",
-        init: str = "torch",
-        input_size: int = 1,
-        optimizer: dict[str, Any] | None = None,
-        scheduler: dict[str, Any] | None = None,
-        go_backwards: bool = False,
-    ) -> None:
-        encoder = {
-            "input_size": input_size,
-            "hidden_size": hidden_size,
-            "num_layers": num_layers,
-            "dropout": dropout,
-            "bidirectional": bidirectional,
-            "merge_mode": merge_mode,
-            "init": init,
-            "go_backwards": go_backwards,
-        }
-        super().__init__(encoder, optimizer, scheduler)
-        self.save_hyperparameters()
-        self.register_buffer("loc", torch.tensor(0.0))
-        self.register_buffer("scale", torch.tensor(1.0))
-
+    output_name = "prediction"
     # Whether training can use multi-step targets (data.horizon > 1); see LSTMForecaster.
     multi_step = False
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.register_buffer("loc", torch.tensor(0.0))
+        self.register_buffer("scale", torch.tensor(1.0))
 
     def setup(self, stage: str) -> None:
         datamodule = getattr(self.trainer, "datamodule", None)
@@ -66,13 +44,13 @@ class LSTMRegressor(LSTMModule):
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, lookback, input_size) windows -> (B,) next values, both in original units."""
-        z = (x - self.loc) / self.scale
-        return (
-            self.head(self.encoder(z, return_sequences=False)).squeeze(-1) * self.scale + self.loc
-        )
+        z = (x - self.loc) / self.scale  # (B, lookback, input_size)
+        features = self.encoder(z, return_sequences=False)  # (B, out_features)
+        return self.head(features).squeeze(-1) * self.scale + self.loc  # (B,)
 
-    def _shared_step(self, batch: tuple[Tensor, ...]) -> tuple[Tensor, dict[str, Tensor]]:
-        x, y = batch
+    def shared_step(self, batch: tuple[Tensor, ...]) -> tuple[Tensor, dict[str, Tensor]]:
+        """Loss and metrics of one batch; training, validation, test and eval.py share it."""
+        x, y = batch  # (B, lookback, 1), (B,)
         error = self(x) - y
         mse = error.square().mean()
         # The loss is the MSE in standardised units; the metrics stay in original units.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,17 @@ class SweepSummary(Callback):
     every launcher, and a resumed Optuna search is summed up with its earlier trials.
     """
 
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from lstm_lab.cli import report
+        from lstm_lab.errors import ConfigError
+        from lstm_lab.sweep.paired import check_compare_to
+
+        try:
+            check_compare_to(config)  # before any job runs or any folder is made
+        except ConfigError as error:
+            report(error)
+            sys.exit(2)
+
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         # Imported here: every run loads this callback, only a multirun's end uses them.
         from lstm_lab.sweep.jobs import read_jobs
@@ -29,9 +41,9 @@ class SweepSummary(Callback):
         jobs = read_jobs(sweep_dir)
         if not jobs:
             return
-        text = write_summary(sweep_dir, jobs)
-        outputs = "summary.csv, summary.md"
         metric = config.get("optimized_metric") or "val/best"
+        text = write_summary(sweep_dir, jobs, metric, config.get("compare_to"))
+        outputs = "summary.md, summary*.csv"
         direction = config.hydra.sweeper.get("direction")  # set by an Optuna search
         try:
             plot_comparison(jobs, metric, sweep_dir / "comparison.png", sweep_dir.name, direction)

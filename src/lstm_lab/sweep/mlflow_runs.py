@@ -18,13 +18,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from lstm_lab.cli import report
 from lstm_lab.errors import ConfigError
+from lstm_lab.io import write_json
 from lstm_lab.tracking import (
     PARENT_FILE,
     mlflow_logger_config,
     open_experiment,
     read_parent,
     store_uri,
-    write_record,
 )
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class MLflowRuns(Callback):
             "run_id": run.info.run_id,
             "sweep": sweep_dir.name,
         }
-        write_record(sweep_dir / PARENT_FILE, record)
+        write_json(sweep_dir / PARENT_FILE, record)
         log.info("MLflow: sweep parent run %s in %s", run.info.run_id, uri)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_lab.plotting import _pyplot, _save
+from lstm_lab.plotting import pyplot, save_figure
 from lstm_lab.sweep.curves import read_curve
 from lstm_lab.sweep.jobs import Job, varying_keys
-from lstm_lab.sweep.summary import SEED_KEY, Group, group_jobs, mean_std
+from lstm_lab.sweep.stats import CONFIDENCE, describe
+from lstm_lab.sweep.summary import SEED_KEY, Group, group_jobs
 
 # A grid with more lines than this in the metric panel shows the job history instead.
 MAX_SERIES = 8
@@ -78,17 +79,26 @@ def _plot_metric_by_value(ax, groups: list[Group], keys: list[str], metric: str,
     for (values, members), color in zip(series.items(), colors, strict=False):
         points = []
         for group in members:
-            mean, std = mean_std(group.values_of(metric))
+            stats = describe(group.values_of(metric))
             position = categories.index(group.values[x_key])
             x = numbers[position] if numbers else position
-            points.append((x, mean, std))
+            # No bar where one seed gives no interval.
+            below, above = (
+                (0.0, 0.0) if stats.n < 2 else (stats.mean - stats.low, stats.high - stats.mean)
+            )
+            points.append((x, stats.mean, below, above))
+        if len(series) == 1 and numbers is None:
+            # One point per variant: each in the colour of its curve on the left.
+            for (x, mean, low, high), own in zip(points, colors, strict=False):
+                ax.errorbar(x, mean, yerr=[[low], [high]], color=own, marker="o", capsize=4)
+            continue
         points.sort()
-        xs, means, stds = zip(*points, strict=True)
+        xs, means, below, above = zip(*points, strict=True)
         label = ", ".join(f"{k}={v}" for k, v in zip(series_keys, values, strict=True))
         ax.errorbar(
             xs,
             means,
-            yerr=stds,
+            yerr=[below, above],
             color=color,
             marker="o",
             capsize=4,
@@ -99,6 +109,7 @@ def _plot_metric_by_value(ax, groups: list[Group], keys: list[str], metric: str,
         ax.set_xticks(range(len(categories)), categories, rotation=20, ha="right", fontsize=8)
         ax.set_xlim(-0.5, len(categories) - 0.5)
     ax.set_xlabel(x_key)
+    ax.set_ylabel(f"{metric} (mean, {CONFIDENCE:.0%} CI over seeds)")
     if len(series) > 1:
         ax.legend(fontsize=8)
 
@@ -128,7 +139,7 @@ def plot_comparison(
     value of the others, error bars over seeds); for a search (Optuna), each job's `metric`
     in search order, with the best so far when `direction` is known.
     """
-    plt = _pyplot()
+    plt = pyplot()
     groups = group_jobs(jobs)
     keys = [k for k in varying_keys(jobs) if k != SEED_KEY]
     palette = plt.get_cmap("tab10" if len(groups) <= 10 else "viridis")
@@ -150,13 +161,14 @@ def plot_comparison(
     n_series = len({tuple(g.values[k] for k in keys[1:]) for g in groups}) if keys else 0
     if keys and grid and n_series <= MAX_SERIES:
         _plot_metric_by_value(ax_metric, groups, keys, metric, colors)
-        ax_metric.set_title(f"final {metric}: mean ± std over seeds", fontsize=10)
+        panel = f"final {metric}: mean and Student-t {CONFIDENCE:.0%} CI over seeds"
+        ax_metric.set_title(panel, fontsize=10)
     else:
         _plot_history(ax_metric, jobs, metric, direction)
         ax_metric.set_title(f"final {metric} of each job", fontsize=10)
-    ax_metric.set_ylabel(metric)
+        ax_metric.set_ylabel(metric)
     ax_metric.grid(alpha=0.3)
     failed = sum(job.status != "completed" for job in jobs)
     note = f" ({failed} of {len(jobs)} jobs failed)" if failed else ""
     fig.suptitle(f"{title}{note}")
-    return _save(fig, path)
+    return save_figure(fig, path)

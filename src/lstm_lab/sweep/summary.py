@@ -1,17 +1,20 @@
-"""summary.csv and summary.md: one row per job, then the same grouped over seeds."""
+"""summary.md and its CSVs: one row per job, the same grouped over seeds, paired comparisons."""
 
 from __future__ import annotations
 
 import csv
+import logging
 import math
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lstm_lab.errors import ConfigError
 from lstm_lab.sweep.jobs import Job, common_overrides, varying_keys
+from lstm_lab.sweep.paired import SEED_KEY, Comparison, compare_variants
+from lstm_lab.sweep.stats import ALPHA, CONFIDENCE, SeedStats, describe, format_p, higher_is_better
 
-SEED_KEY = "seed"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,10 +54,10 @@ def group_jobs(jobs: list[Job]) -> list[Group]:
     return list(groups.values())
 
 
-def mean_std(values: list[float]) -> tuple[float, float]:
-    if not values:
-        return math.nan, math.nan
-    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+def compared_metrics(jobs: list[Job]) -> list[str]:
+    """Metrics worth comparing: those not equal in every job (train/steps usually is)."""
+    names = metric_names(jobs)
+    return [m for m in names if len({job.metrics.get(m) for job in jobs}) > 1]
 
 
 def write_csv(path: Path, jobs: list[Job]) -> Path:
@@ -80,13 +83,33 @@ def _number(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+def _interval(stats: SeedStats) -> str:
+    """`[0.847, 0.902]`, to two significant digits of the interval's half-width."""
+    if math.isnan(stats.low):
+        return ""
+    half = (stats.high - stats.low) / 2
+    if half == 0:
+        return f"[{_number(stats.low)}, {_number(stats.high)}]"
+    decimals = max(0, 1 - math.floor(math.log10(half)))
+    return f"[{stats.low:.{decimals}f}, {stats.high:.{decimals}f}]"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
-def markdown(jobs: list[Job], title: str) -> str:
-    """The summary as Markdown tables, readable as they are in a terminal too."""
+def markdown(
+    jobs: list[Job],
+    title: str,
+    comparison: Comparison | ConfigError | None = None,
+    metric: str | None = None,
+) -> str:
+    """The summary as Markdown tables, readable as they are in a terminal too.
+
+    With a `comparison`, a table of paired differences follows, then one sentence per variant
+    on `metric` (the sweep's optimized metric).
+    """
     keys = varying_keys(jobs)
     metrics = metric_names(jobs)
     failed = [job for job in jobs if job.status != "completed"]
@@ -108,24 +131,128 @@ def markdown(jobs: list[Job], title: str) -> str:
 
     if SEED_KEY in keys:
         groups = group_jobs(jobs)
-        lines += ["", f"## Mean ± std over {SEED_KEY}s", ""]
+        percent = f"{CONFIDENCE:.0%}"
+        lines += ["", f"## Mean ± std [{percent} CI] over {SEED_KEY}s", ""]
+        lines.append(
+            f"The interval is the Student-t {percent} confidence interval of the mean over the "
+            f"{SEED_KEY}s that completed (n in `{SEED_KEY}s ok`); summary_seeds.csv holds them."
+        )
+        lines.append("")
         group_keys = list(groups[0].values)
         rows = []
         for group in groups:
             cells = []
-            for metric in metrics:
-                mean, std = mean_std(group.values_of(metric))
-                spread = f"{_number(mean)} ± {_number(std, 2)}"
-                cells.append(spread if not math.isnan(mean) else "")
+            for name in metrics:
+                stats = describe(group.values_of(name))
+                spread = f"{_number(stats.mean)} ± {_number(stats.std, 2)} {_interval(stats)}"
+                cells.append(spread if stats.n > 1 else _number(stats.mean))
             seeds = f"{len(group.completed)}/{len(group.jobs)}"
             rows.append([*group.values.values(), seeds, *cells])
         lines += _table([*group_keys, f"{SEED_KEY}s ok", *metrics], rows)
+    if isinstance(comparison, Comparison):
+        lines += _paired_markdown(comparison, metric)
+    elif isinstance(comparison, ConfigError):
+        lines += ["", "## Paired comparison", "", f"Not made: {comparison}"]
     return "\n".join(lines) + "\n"
 
 
-def write_summary(sweep_dir: Path, jobs: list[Job]) -> str:
-    """Write summary.csv and summary.md at the sweep root; returns the Markdown."""
+def _paired_markdown(comparison: Comparison, metric: str | None) -> list[str]:
+    key, reference, results = comparison.key, comparison.reference, comparison.results
+    if not results:
+        return []
+    n = max(result.n for result in results)
+    variants = len({result.variant for result in results})
+    lines = ["", f"## Paired comparison with {key}={reference} (same {SEED_KEY}s)", ""]
+    text = (
+        f"Each {key} minus {reference}, {SEED_KEY} by {SEED_KEY}: the mean difference with its "
+        f"{CONFIDENCE:.0%} confidence interval and p from the paired t-test, and p from the "
+        f"Wilcoxon signed-rank test. p-values are per comparison, not corrected for the "
+        f"{variants} variants or the metrics."
+    )
+    if 2 ** (1 - n) >= ALPHA:
+        # With n pairs the exact test's smallest two-sided p is 2 / 2^n (all signs alike).
+        text += (
+            f" With {n} {SEED_KEY}s the Wilcoxon test cannot reach p < {ALPHA:.2g} "
+            f"(its smallest p is {format_p(2 ** (1 - n))})."
+        )
+    lines += [text, ""]
+    rows = []
+    for result in results:
+        better = "higher" if higher_is_better(result.metric) else "lower"
+        rows.append(
+            [
+                result.variant,
+                f"{result.metric} ({better} is better)",
+                str(result.n),
+                result.interval_text() if result.n >= 2 else "",
+                format_p(result.p_ttest),
+                format_p(result.p_wilcoxon),
+                result.verdict,
+            ]
+        )
+    header = [key, "metric", "n", f"difference [{CONFIDENCE:.0%} CI]", "t-test p", "Wilcoxon p"]
+    lines += _table([*header, "verdict"], rows)
+    shown = metric if any(r.metric == metric for r in results) else results[0].metric
+    lines += ["", f"On {shown}:", ""]
+    lines += [f"- {result.sentence()}" for result in results if result.metric == shown]
+    return lines
+
+
+def write_seed_csv(path: Path, jobs: list[Job]) -> Path:
+    """One row per group of seeds and metric: n, mean, std and the confidence interval."""
+    groups = group_jobs(jobs)
+    keys = list(groups[0].values) if groups else []
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([*keys, "metric", "n", "mean", "std", "ci_low", "ci_high"])
+        for group in groups:
+            for metric in metric_names(jobs):
+                stats = describe(group.values_of(metric))
+                numbers = [stats.mean, stats.std, stats.low, stats.high]
+                writer.writerow(
+                    [*group.values.values(), metric, stats.n]
+                    + ["" if math.isnan(x) else x for x in numbers]
+                )
+    return path
+
+
+def write_paired_csv(path: Path, comparison: Comparison) -> Path:
+    """One row per variant and metric: the paired difference, its interval and both p-values."""
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(
+            [comparison.key, "reference", "metric", "n", "difference", "ci_low", "ci_high"]
+            + ["p_ttest", "p_wilcoxon", "verdict"]
+        )
+        for r in comparison.results:
+            numbers = [r.difference, r.low, r.high, r.p_ttest, r.p_wilcoxon]
+            writer.writerow(
+                [r.variant, r.reference, r.metric, r.n]
+                + ["" if math.isnan(x) else x for x in numbers]
+                + [r.verdict]
+            )
+    return path
+
+
+def write_summary(
+    sweep_dir: Path, jobs: list[Job], metric: str | None = None, compare_to: object = None
+) -> str:
+    """Write summary.md and summary*.csv at the sweep root; returns the Markdown.
+
+    summary_seeds.csv (seeds swept) and summary_paired.csv (seeds and one other key swept)
+    hold the statistics of the Markdown's last tables.
+    """
     write_csv(sweep_dir / "summary.csv", jobs)
-    text = markdown(jobs, f"Sweep {sweep_dir.name}")
+    if SEED_KEY in varying_keys(jobs):
+        write_seed_csv(sweep_dir / "summary_seeds.csv", jobs)
+    comparison: Comparison | ConfigError | None
+    try:
+        comparison = compare_variants(jobs, compared_metrics(jobs), compare_to)
+    except ConfigError as error:
+        log.error("No paired comparison: %s", error)
+        comparison = error
+    if isinstance(comparison, Comparison):
+        write_paired_csv(sweep_dir / "summary_paired.csv", comparison)
+    text = markdown(jobs, f"Sweep {sweep_dir.name}", comparison, metric)
     (sweep_dir / "summary.md").write_text(text)
     return text

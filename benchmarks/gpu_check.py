@@ -1,8 +1,8 @@
 """Train every experiment with `trainer=gpu` as users do and check the recipes' targets.
 
-    python tests/benchmarks/gpu_check.py            # or: make gpu-check
+    python benchmarks/gpu_check.py            # or: make gpu-check
 
-Run it on a machine with a CUDA card; it prints the card, a markdown table for the README
+Run it on a machine with a CUDA card; it prints the card, a markdown table for docs/speed.md
 and exits non-zero when a target is missed. Without CUDA it says so and exits 2.
 """
 
@@ -16,14 +16,14 @@ from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 TARGETS = {
     "bilstm": {"test/acc": (">=", 0.997), "test/seq_acc": (">=", 0.97)},
     "lstm": {"test/acc": (">=", 0.997), "test/seq_acc": (">=", 0.97)},
     "stacked_lstm": {"test/mse": ("<=", 0.03)},
-    "bilstm_seed": {},
-    "lstm_seed": {},
-    "stacked_lstm_seed": {},
+    "bilstm_keras": {},
+    "lstm_keras": {},
+    "stacked_lstm_keras": {},
 }
 
 

@@ -1,6 +1,6 @@
 """Parallel sweeps on 2 cores: a 2-job sweep one job at a time, or both at once with joblib.
 
-    python tests/benchmarks/joblib_threads.py --repeats 1
+    python benchmarks/joblib_threads.py --repeats 1
 
 Cases run interleaved, each a whole `python train.py -m ...` process timed end to end; the
 fit time is the median over the sweep's jobs (from its summary.csv), also per training
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SWEEP = ["experiment=bilstm", "plot=false", "callbacks.progress_bar.refresh_rate=0", "seed=0,1"]
 JOBLIB = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
 # label: (overrides, training steps per job)

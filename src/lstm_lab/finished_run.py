@@ -9,8 +9,8 @@ import pytorch_lightning as pl
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
+from lstm_lab.config import instantiate
 from lstm_lab.errors import ConfigError
-from lstm_lab.train import instantiate
 
 CHECKPOINT_NAMES = ("best.ckpt", "last.ckpt")
 

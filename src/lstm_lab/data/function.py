@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
 from lstm_lab.data.functions import get_function, make_series
 from lstm_lab.data.streams import FixedBatches, ShuffledBatches
+from lstm_lab.data.task import TaskDataModule
 from lstm_lab.errors import ConfigError
 from lstm_lab.validation import check_choice, check_float, check_int
 
 SCALES = ("standard", "none")
-
-
-def sine_product_series() -> tuple[Tensor, Tensor]:
-    """The seed's grid, x in [-20, 20) every 0.1, and f(x) = x*sin(x), in float64."""
-    return make_series("x_sin_x")
 
 
 def make_windows(ys: Tensor, lookback: int) -> tuple[Tensor, Tensor]:
@@ -25,8 +23,9 @@ def make_windows(ys: Tensor, lookback: int) -> tuple[Tensor, Tensor]:
     return windows.unsqueeze(-1), ys[lookback:]
 
 
-class SineProductDataModule(pl.LightningDataModule):
-    """Chronological train/val/test windows of x*sin(x); the test part is the seed's last 20%.
+class FunctionDataModule(TaskDataModule):
+    """Chronological train/val/test windows of a function's series (x*sin(x) by default);
+    the test part is the seed's last 20%.
 
     `fn` picks another function and `noise_std` adds observation noise (data/functions.py).
     With `horizon` > 1 each training and validation window carries its next `horizon` values,
@@ -35,15 +34,16 @@ class SineProductDataModule(pl.LightningDataModule):
 
     def __init__(
         self,
-        lookback: int = 5,
-        train_ratio: float = 0.8,
-        val_fraction: float = 0.1,
-        scale: str = "standard",
-        batch_size: int = 50,
-        fn: str = "x_sin_x",
-        noise_std: float = 0.0,
-        noise_seed: int = 0,
-        horizon: int = 1,
+        *,
+        lookback: int,
+        train_ratio: float,
+        val_fraction: float,
+        scale: str,
+        batch_size: int,
+        fn: str,
+        noise_std: float,
+        noise_seed: int,
+        horizon: int,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -117,6 +117,46 @@ class SineProductDataModule(pl.LightningDataModule):
     def scaling(self) -> tuple[float, float]:
         """(loc, scale) the model uses to standardise inputs and targets."""
         return self._loc, self._scale
+
+    def training_windows(self) -> tuple[Tensor, Tensor]:
+        """The training part's windows (N, lookback, 1) and next values (N,), in float64."""
+        x, y = make_windows(self.series, self.lookback)
+        return x[: self.n_train], y[: self.n_train]
+
+    def test_windows(self) -> tuple[Tensor, Tensor]:
+        """The test part's windows and next values in float64 (`test` holds float32)."""
+        x, y = make_windows(self.series, self.lookback)
+        return x[self.split :], y[self.split :]
+
+    def extra_test_metrics(self, model: pl.LightningModule) -> dict[str, float]:
+        """Rollout and baseline scores beside the LSTM's (see lstm_lab/forecast.py)."""
+        from lstm_lab.forecast import forecast_test_part
+
+        return forecast_test_part(model, self).metrics()
+
+    def plot_predictions(self, model: pl.LightningModule, path: Path, title: str) -> Path:
+        """The seed's figure: the whole series, one-step predictions and a rollout."""
+        from lstm_lab.models.rollout import rollout
+        from lstm_lab.plotting import plot_forecast
+
+        x, y = self.test
+        with torch.no_grad():
+            prediction = model(x.to(model.device)).cpu()
+            rolled = rollout(model, x[:1].to(model.device), len(y))[0].cpu()
+        predictions = {
+            "LSTM one-step prediction": prediction,
+            "LSTM rollout from the first test window": rolled,
+        }
+        label = f"actual f(x) = {self.formula}"
+        return plot_forecast(self.xs, self.ys, self.test_xs, predictions, path, title, label)
+
+    def evaluate(
+        self, model: pl.LightningModule, out: Path, name: str, plot: bool, n_sequences: int
+    ) -> dict[str, float]:
+        """One-step and rollout scores for the LSTM and both baselines; CSV and PNG of them."""
+        from lstm_lab.eval_reports import forecast_report
+
+        return forecast_report(model, self, out, name, plot)
 
     def train_dataloader(self) -> ShuffledBatches:
         trainer = self.trainer

@@ -1,6 +1,6 @@
 """Forecasting table: LSTM recipes and baselines, one-step and 79-step rollout MSE, over seeds.
 
-    python tests/benchmarks/forecast_results.py --seeds 1 2 3
+    python benchmarks/forecast_results.py --seeds 1 2 3
 
 Each run is `python train.py experiment=... seed=S` in its own process, one at a time; the
 rollout and baseline scores come from the run's metrics.json (see lstm_lab/forecast.py).
@@ -45,7 +45,7 @@ def summarize(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--out", type=Path, default=REPO / "tests/benchmarks/forecast_results.md")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks/forecast_results.md")
     parser.add_argument("--runs-dir", type=Path, default=REPO / "outputs/forecast_results")
     args = parser.parse_args()
 

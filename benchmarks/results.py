@@ -1,6 +1,6 @@
 """Run every experiment as users do (`python train.py experiment=X seed=S`) and tabulate results.
 
-    python tests/benchmarks/results.py --seeds 1 2 3 --out tests/benchmarks/results.md
+    python benchmarks/results.py --seeds 1 2 3 --out benchmarks/results.md
 
 Each run is a separate process, one at a time, timed end to end (imports included). The table
 sets our recipes beside the seed's exact recipes and the Keras scripts' figures.
@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 # What the seed's Keras scripts scored when run here (see the README).
 KERAS = {
@@ -57,13 +57,13 @@ def summarize(values: list[float], digits: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--out", type=Path, default=REPO / "tests/benchmarks/results.md")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results.md")
     parser.add_argument("--runs-dir", type=Path, default=REPO / "outputs/results")
     args = parser.parse_args()
 
     rows = []
     for task in EXPERIMENTS:
-        for variant, experiment in (("seed recipe", f"{task}_seed"), ("our recipe", task)):
+        for variant, experiment in (("Keras recipe", f"{task}_keras"), ("our recipe", task)):
             results = [
                 run(experiment, [], seed, args.runs_dir / f"{experiment}_seed{seed}")
                 for seed in args.seeds
