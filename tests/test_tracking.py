@@ -127,7 +127,10 @@ def test_a_run_records_its_settings_curves_final_metrics_status_and_files(single
         )
     )
     for artifact, original in RUN_ARTIFACTS.items():
-        assert (downloaded / artifact).read_bytes() == (run_dir / original).read_bytes()
+        copy, source = (downloaded / artifact).read_bytes(), (run_dir / original).read_bytes()
+        # train.log is copied with the final table in it; the process may log more after.
+        assert copy == source if artifact != "train.log" else source.startswith(copy)
+    assert b"time/fit_seconds" in (downloaded / "train.log").read_bytes()
     # TensorBoard still gets the curves.
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
 

@@ -63,7 +63,7 @@ def test(trainer: pl.Trainer, model: pl.LightningModule, datamodule: Any) -> dic
 def write_report(
     cfg: DictConfig, trainer: pl.Trainer, model: Any, datamodule: Any, metrics: dict[str, Any]
 ) -> None:
-    """metrics.json, TensorBoard's HPARAMS row, the PNG, MLflow's record, the table (rank 0)."""
+    """metrics.json, TensorBoard's HPARAMS row, the PNG, the table, MLflow's record (rank 0)."""
     output_dir = Path(cfg.paths.output_dir)
     log_hparams(trainer.loggers, run_hparams(cfg), metrics, step=trainer.global_step)
     write_json(output_dir / "metrics.json", metrics)
@@ -73,9 +73,9 @@ def write_report(
             title += f" ({cfg.optimized_metric} = {metrics[cfg.optimized_metric]:.4g})"
         model.eval()
         datamodule.plot_predictions(model, output_dir / "predictions.png", title)
-    log_record(trainer.loggers, metrics)  # MLflow's copy of the files above
     numbers = {k: v for k, v in metrics.items() if k != "status"}
     log.info("Run dir: %s\n%s", output_dir, format_table(numbers))
+    log_record(trainer.loggers, metrics)  # MLflow's copy of the files above, train.log too
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
