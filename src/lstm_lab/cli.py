@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import yaml
 
 from lstm_lab.errors import ConfigError, TrainingDiverged
+from lstm_lab.sweep.resume import sweep_argv
 
 T = TypeVar("T")
 # Old option names, so a command from an older README gets told the new one.
@@ -101,7 +102,7 @@ def resume_overrides(run_dir: Path, overrides: list[str]) -> list[str]:
 
 def prepare_argv(argv: list[str], config_dir: Path) -> list[str]:
     """Expand `resume=` and check what Hydra would otherwise report with a stack trace."""
-    args = argv[1:]
+    args = sweep_argv(argv[1:])  # resume=<sweep dir>, and a re-run sweep must match its folder
     resume = [a for a in args if a.startswith("resume=")]
     if resume:
         args = [a for a in args if not a.startswith("resume=")]

@@ -21,11 +21,13 @@ from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from lstm_lab.callbacks.run_status import total_fit_seconds
 from lstm_lab.cli import one_sentence_errors, prepare_argv, report
 from lstm_lab.config import CONFIG_DIR, instantiate
 from lstm_lab.errors import ConfigError, TrainingDiverged
 from lstm_lab.io import format_table, write_json
 from lstm_lab.logs import quiet_third_party
+from lstm_lab.sweep.resume import run_job
 from lstm_lab.tensorboard_hparams import log_hparams, run_hparams
 from lstm_lab.tracking import log_record
 from lstm_lab.validation import check_run_config
@@ -103,7 +105,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_score is not None:
         metrics["val/best"] = float(trainer.checkpoint_callback.best_model_score)
     metrics["train/steps"] = trainer.global_step  # optimizer steps taken
-    metrics["time/fit_seconds"] = round(fit_seconds, 3)
+    metrics["time/fit_seconds"] = total_fit_seconds(trainer, fit_seconds)
     metrics["status"] = "completed"
     if trainer.is_global_zero:
         write_report(cfg, trainer, model, datamodule, metrics)
@@ -128,7 +130,7 @@ def run(cfg: DictConfig) -> float | None:
     """
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         try:
-            metrics = train(cfg)
+            metrics = run_job(cfg, train)  # continues what an earlier invocation left
         except (ConfigError, TrainingDiverged) as error:
             log.error(str(error))
             if isinstance(error, ConfigError):  # a diverged run wrote its metrics.json already
