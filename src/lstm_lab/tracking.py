@@ -136,7 +136,7 @@ def _first_line(error: Exception) -> str:
 
 def ending(error: BaseException | None) -> str:
     """The status a run that stopped on `error` records (matching metrics.json's `status`)."""
-    if isinstance(error, KeyboardInterrupt):
+    if isinstance(error, KeyboardInterrupt | SystemExit):  # Ctrl-C, SIGTERM, preemption
         return "interrupted"
     if isinstance(error, TrainingDiverged):
         return "diverged"
