@@ -29,6 +29,7 @@ from lstm_lab.io import format_table, write_json
 from lstm_lab.logs import quiet_third_party
 from lstm_lab.sweep.resume import run_job
 from lstm_lab.tensorboard_hparams import log_hparams, run_hparams
+from lstm_lab.tracking import log_record
 from lstm_lab.validation import check_run_config
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def test(trainer: pl.Trainer, model: pl.LightningModule, datamodule: Any) -> dic
 def write_report(
     cfg: DictConfig, trainer: pl.Trainer, model: Any, datamodule: Any, metrics: dict[str, Any]
 ) -> None:
-    """metrics.json, TensorBoard's HPARAMS row, the PNG and the printed table (rank 0 only)."""
+    """metrics.json, TensorBoard's HPARAMS row, the PNG, the table, MLflow's record (rank 0)."""
     output_dir = Path(cfg.paths.output_dir)
     log_hparams(trainer.loggers, run_hparams(cfg), metrics, step=trainer.global_step)
     write_json(output_dir / "metrics.json", metrics)
@@ -82,6 +83,7 @@ def write_report(
         datamodule.plot_predictions(model, output_dir / "predictions.png", title)
     numbers = {k: v for k, v in metrics.items() if k != "status"}
     log.info("Run dir: %s\n%s", output_dir, format_table(numbers))
+    log_record(trainer.loggers, metrics)  # MLflow's copy of the files above, train.log too
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
