@@ -38,11 +38,22 @@ def test_redirected_output_is_plain_lines_without_adverts_or_frames(tmp_path):
     result = run_cli("experiment=lstm", "debug=fast", f"hydra.run.dir={run_dir}")
     assert result.returncode == 0
     output = result.stdout + result.stderr
-    for noise in ("\r", "\x1b[", "Tip:", "litlogger", "LeafSpec", "GPU available", "TPU"):
+    for noise in (
+        "\r",
+        "\x1b[",
+        "Tip:",
+        "litlogger",
+        "LeafSpec",
+        "GPU available",
+        "TPU",
+        "dataloader_iter",
+    ):
         assert noise not in output, noise
     progress = [line for line in result.stdout.splitlines() if line.startswith("step ")]
-    # debug=fast: 20 steps, a line every 10% of them.
-    assert [line.split()[1] for line in progress] == [f"{s}/20" for s in range(2, 21, 2)]
+    # debug=fast: 20 steps, a line at most every 10% of them (steps_per_execution groups
+    # optimizer steps, so a line can only come at the end of a group).
+    steps = [int(line.split()[1].split("/")[0]) for line in progress]
+    assert 2 <= len(steps) <= 10 and steps == sorted(set(steps)) and steps[-1] == 20
     assert "train/loss" in progress[-1] and "val/loss" in progress[-1]
 
 

@@ -20,6 +20,9 @@ def quiet_third_party() -> None:
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     warnings.filterwarnings("ignore", category=DeprecationWarning, module="pytorch_lightning")
     warnings.filterwarnings("ignore", category=FutureWarning, module="pytorch_lightning")
+    # steps_per_execution reads its batches through Lightning's `dataloader_iter` flavour on
+    # purpose (models/base.py); Lightning warns about it being experimental on every run.
+    warnings.filterwarnings("ignore", message=r".*`dataloader_iter`.*")
 
 
 def stdout_is_terminal() -> bool:
