@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 DIRECTIONS = ("minimize", "maximize")
 # Study attribute listing the trials an interrupted invocation left running.
 INTERRUPTED = "interrupted_trials"
+# Study attribute listing the fixed overrides every trial of the study ran with.
+FIXED = "fixed_overrides"
 
 
 def distribution(override: Override) -> BaseDistribution:
@@ -166,13 +169,14 @@ class OptunaSweeper(Sweeper):
         assert self.config is not None and self.launcher is not None
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
-        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         space, fixed = search_space(self.params, arguments)
         if not space:
             raise ValueError(
                 "The search space is empty; set hydra.sweeper.params (see configs/hparams_search/)."
             )
         study = self._load_study()
+        self._check_fixed(study, fixed)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         if study.direction.name.lower() != self.direction:
             raise ValueError(
                 f"Study {self.study_name!r} in {self.storage} was created to "
@@ -203,6 +207,23 @@ class OptunaSweeper(Sweeper):
             remaining -= len(trials)
         self._report_best(study, fixed, sweep_dir)
         return returns
+
+    def _check_fixed(self, study: optuna.Study, fixed: list[str]) -> None:
+        """A study's trials share their fixed overrides: another budget would mix results."""
+        from lstm_lab.cli import report
+
+        stored = study.user_attrs.get(FIXED)
+        if stored is None:
+            study.set_user_attr(FIXED, sorted(fixed))
+            return
+        if sorted(stored) != sorted(fixed):
+            report(
+                f"Optuna study {self.study_name!r} in {self.storage} was run with "
+                f"{' '.join(stored) or 'no fixed overrides'}, this command sets "
+                f"{' '.join(sorted(fixed)) or 'none'}: repeat its overrides to continue it, or "
+                "start a new study with hydra.sweeper.study_name=<new name>."
+            )
+            sys.exit(2)
 
     def _retry_interrupted(self, study: optuna.Study) -> None:
         # One invocation per study at a time: a trial still RUNNING was left by one that died.
