@@ -9,22 +9,29 @@ import torch
 
 from lstm_lab.errors import ConfigError
 
+FIX = "point it at a run's checkpoints/best.ckpt or checkpoints/last.ckpt"
+
+
+def check_checkpoint_file(path: str | Path, key: str = "ckpt_path") -> Path:
+    """`path` is a file with something in it."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"{key}={path} does not exist; {FIX}.")
+    if path.stat().st_size == 0:
+        raise ConfigError(f"{key}={path} is an empty file; {FIX}.")
+    return path
+
 
 def read_checkpoint(path: str | Path, key: str = "ckpt_path") -> dict[str, Any]:
     """A Lightning checkpoint loaded with weights_only=True (it runs no code), or one sentence."""
-    path = Path(path).expanduser()
-    fix = "point it at a run's checkpoints/best.ckpt or checkpoints/last.ckpt"
-    if not path.is_file():
-        raise ConfigError(f"{key}={path} does not exist; {fix}.")
-    if path.stat().st_size == 0:
-        raise ConfigError(f"{key}={path} is an empty file; {fix}.")
+    path = check_checkpoint_file(path, key)
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
-        raise ConfigError(f"{key}={path} is not a readable checkpoint ({reason}); {fix}.") from None
+        raise ConfigError(f"{key}={path} is not a readable checkpoint ({reason}); {FIX}.") from None
     if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
-        raise ConfigError(f"{key}={path} is not a Lightning checkpoint (no state_dict); {fix}.")
+        raise ConfigError(f"{key}={path} is not a Lightning checkpoint (no state_dict); {FIX}.")
     return checkpoint
 
 

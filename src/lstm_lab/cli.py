@@ -148,6 +148,8 @@ def check_keys(overrides: list[str], config_name: str, config_dir: Path) -> None
         key = override.key_or_group
         if override.is_add() or override.is_force_add() or (config_dir / key).is_dir():
             continue
+        if "/" in key or override.is_delete():
+            continue  # a group of Hydra's own (hydra/launcher=...), which Hydra checks
         parent_key, _, name = key.rpartition(".")
         parent = OmegaConf.select(cfg, parent_key) if parent_key else cfg
         if isinstance(parent, DictConfig) and name in parent:

@@ -10,7 +10,7 @@ import yaml
 from hydra.utils import get_class
 from omegaconf import OmegaConf
 
-from lstm_lab.checkpoints import read_checkpoint
+from lstm_lab.checkpoints import check_checkpoint_file, read_checkpoint
 from lstm_lab.config import instantiate
 from lstm_lab.errors import ConfigError
 
@@ -43,12 +43,7 @@ class Run:
 def locate(ckpt_path: str | None, run_dir: str | None) -> tuple[Path, Path]:
     """(run folder, checkpoint) from either value; the run folder holds `.hydra/config.yaml`."""
     if ckpt_path:
-        ckpt = Path(ckpt_path).expanduser().resolve()
-        if not ckpt.is_file():
-            raise ConfigError(
-                f"ckpt_path={ckpt_path} does not exist; point it at a run's "
-                "checkpoints/best.ckpt or checkpoints/last.ckpt."
-            )
+        ckpt = check_checkpoint_file(ckpt_path).resolve()
         if run_dir:
             run = Path(run_dir).expanduser().resolve()
         else:
