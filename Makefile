@@ -12,12 +12,13 @@ PYTEST_ARGS ?=
 LOGDIR ?= outputs
 BENCH_ARGS ?=
 
-.PHONY: help install train test test-all bench lint format tensorboard gpu-check clean
+.PHONY: help install train test test-unit test-all bench lint format tensorboard gpu-check clean
 
 help:
 	@echo "make install      create $(VENV) with torch==$(TORCH) and the project (editable, dev+onnx)"
 	@echo "make train        train the default experiment (bilstm); ARGS='experiment=stacked_lstm'"
-	@echo "make test         fast test suite; make test-all adds the slow quality tests"
+	@echo "make test         unit + end-to-end tests (what CI runs); make test-all adds slow ones"
+	@echo "make test-unit    in-process unit tests only: the fast loop while developing"
 	@echo "make bench        train.py vs a plain PyTorch loop, 5 interleaved runs each (5-8 min)"
 	@echo "make lint         ruff check + ruff format --check"
 	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006 (LOGDIR=... for one sweep)"
@@ -39,6 +40,9 @@ train: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -m "slow or not slow" $(PYTEST_ARGS)

@@ -2,7 +2,7 @@
 
     python benchmarks/gpu_check.py            # or: make gpu-check
 
-Run it on a machine with a CUDA card; it prints the card, a markdown table for the README
+Run it on a machine with a CUDA card; it prints the card, a markdown table for docs/speed.md
 and exits non-zero when a target is missed. Without CUDA it says so and exits 2.
 """
 

@@ -109,23 +109,26 @@ class Net(nn.Module):
         if spec["init"] == "keras":
             self.keras_init()
         self.head = nn.Linear(spec["hidden_size"] * (2 if spec["bidirectional"] else 1), 1)
+        if spec["init"] == "keras":
+            nn.init.xavier_uniform_(self.head.weight)  # Keras' Dense defaults
+            nn.init.zeros_(self.head.bias)
         self.register_buffer("loc", torch.tensor(loc))
         self.register_buffer("scale", torch.tensor(scale))
 
     def keras_init(self) -> None:
+        # Keras 3's LSTM defaults, as models/encoder.py sets them (this file imports torch only).
         h = self.hidden_size
         for name, param in self.lstm.named_parameters():
             if name.startswith("weight_ih"):
-                for gate in param.data.split(h):
-                    nn.init.xavier_uniform_(gate)
+                nn.init.xavier_uniform_(param)
             elif name.startswith("weight_hh"):
-                for gate in param.data.split(h):
-                    nn.init.orthogonal_(gate)
+                nn.init.orthogonal_(param)
             elif name.startswith("bias_ih"):
-                param.data.zero_()
+                nn.init.zeros_(param)
                 param.data[h : 2 * h] = 1.0
             elif name.startswith("bias_hh"):
-                param.data.zero_()
+                nn.init.zeros_(param)
+                param.requires_grad_(False)
 
     def forward(self, x: Tensor) -> Tensor:
         if self.task == "classifier":
@@ -149,7 +152,11 @@ class Net(nn.Module):
 
 
 def make_optimizer(params, cfg: dict[str, Any]) -> torch.optim.Optimizer:
-    kwargs: dict[str, Any] = {"lr": cfg["lr"], "weight_decay": cfg["weight_decay"]}
+    kwargs: dict[str, Any] = {
+        "lr": cfg["lr"],
+        "weight_decay": cfg["weight_decay"],
+        "eps": cfg["eps"],
+    }
     if cfg.get("fused"):
         kwargs["fused"] = True
     optimizer_cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[cfg["name"]]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -17,7 +19,9 @@ from omegaconf import DictConfig, open_dict
 
 from lstm_lab.config import CONFIG_DIR
 
-EXPERIMENTS = sorted(p.stem for p in (Path(CONFIG_DIR) / "experiment").glob("*.yaml"))
+EXPERIMENTS = sorted(
+    p.stem for p in (Path(CONFIG_DIR) / "experiment").glob("*.yaml") if not p.stem.startswith("_")
+)
 REPO_ROOT = Path(CONFIG_DIR).parent
 
 
@@ -43,19 +47,46 @@ def compose_config(overrides: list[str], output_dir: Path) -> DictConfig:
     return cfg
 
 
+def cli_command(script: str, args: tuple[str, ...]) -> list[str]:
+    return [sys.executable, str(REPO_ROOT / script), *args]
+
+
+def cli_env(env: dict[str, str] | None) -> dict[str, str]:
+    return {**os.environ, "HYDRA_FULL_ERROR": "0", **(env or {})}
+
+
 def run_cli(
-    *args: str, script: str = "train.py", timeout: int = 300
+    *args: str,
+    script: str = "train.py",
+    cwd: Path = REPO_ROOT,
+    env: dict[str, str] | None = None,
+    timeout: int = 300,
 ) -> subprocess.CompletedProcess:
-    """Run an entry point exactly as a user would, from the repository root."""
-    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    """Run an entry point exactly as a user would (from the repository root by default)."""
     return subprocess.run(
-        [sys.executable, script, *args],
-        cwd=REPO_ROOT,
+        cli_command(script, args),
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=env,
+        env=cli_env(env),
     )
+
+
+def start_cli(*args: str, script: str = "train.py", **popen: Any) -> subprocess.Popen:
+    """Start an entry point in the background (to signal or kill it), output discarded."""
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    popen.setdefault("stderr", subprocess.DEVNULL)
+    return subprocess.Popen(cli_command(script, args), cwd=REPO_ROOT, env=cli_env(None), **popen)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 240, what: str = "a state") -> None:
+    """Poll until `condition()` holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
-from conftest import REPO_ROOT
+from conftest import run_cli
 
 from benchmarks import bench, plain_loop
 from lstm_lab.train import train
@@ -37,12 +35,11 @@ def test_same_work_check_flags_missing_steps_and_a_different_loss():
     assert len(problems) == 2 and "19 steps" in problems[0] and "test/loss" in problems[1]
 
 
+@pytest.mark.e2e
 def test_bench_writes_a_table_with_both_arms(tmp_path):
     out = tmp_path / "bench.md"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/bench.py",
+    result = run_cli(
+        *[
             "--experiments",
             "stacked_lstm_keras",
             "--repeats",
@@ -54,10 +51,7 @@ def test_bench_writes_a_table_with_both_arms(tmp_path):
             "--runs-dir",
             str(tmp_path / "runs"),
         ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        script="benchmarks/bench.py",
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     table = out.read_text()

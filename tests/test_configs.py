@@ -65,7 +65,7 @@ def test_keras_recipes_match_the_keras_scripts(make_cfg):
     assert regression.data.batch_size == 50 and regression.trainer.max_steps == 200 * 7
     # `fused` only picks torch's single-kernel implementation of the same update.
     optimizer = {k: v for k, v in regression.model.optimizer.items() if k != "fused"}
-    assert optimizer == {"name": "adam", "lr": 0.001, "weight_decay": 0.0}
+    assert optimizer == {"name": "adam", "lr": 0.001, "weight_decay": 0.0, "eps": 1e-7}
     for experiment in ("lstm_keras", "bilstm_keras"):
         cfg = make_cfg(f"experiment={experiment}")
         assert cfg.data.batch_size == 1 and cfg.trainer.max_steps == 1000
@@ -98,6 +98,7 @@ def test_direction_options_set_the_encoder(make_cfg):
         )
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "old,new",
     [

@@ -64,6 +64,7 @@ BAD_COMMANDS = [
 ]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "overrides,words", BAD_COMMANDS, ids=[" ".join(o) for o, _ in BAD_COMMANDS]
 )
@@ -82,25 +83,16 @@ def test_bad_command_exits_2_with_one_sentence(tmp_path, overrides, words):
     assert not (run_dir / "metrics.json").exists()
 
 
+@pytest.mark.e2e
 def test_full_hydra_error_still_shows_the_traceback(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    from conftest import REPO_ROOT
-
-    result = subprocess.run(
-        [sys.executable, "train.py", "model.hidden_size=0", f"hydra.run.dir={tmp_path}"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "HYDRA_FULL_ERROR": "1"},
-        timeout=120,
+    result = run_cli(
+        "model.hidden_size=0", f"hydra.run.dir={tmp_path}", env={"HYDRA_FULL_ERROR": "1"}
     )
     assert result.returncode != 0
     assert "Traceback" in result.stderr and "ConfigError" in result.stderr
 
 
+@pytest.mark.e2e
 def test_non_finite_loss_stops_with_the_step_and_status_diverged(tmp_path):
     run_dir = tmp_path / "diverged"
     result = run_cli(

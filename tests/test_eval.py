@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO_ROOT, compose_config
+from conftest import compose_config, run_cli
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
@@ -33,13 +31,9 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     bidirectional classifier whose directions merge by `mul`, trained in-process."""
     root = tmp_path_factory.mktemp("runs")
     forecast, bilstm = root / "forecast", root / "bilstm_mul"
-    result = subprocess.run(
-        [sys.executable, "train.py", "experiment=stacked_lstm_forecast", "debug=fast"]
-        + ["plot=false", "trainer=cpu", "logger=csv", f"hydra.run.dir={forecast}"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_cli(
+        "experiment=stacked_lstm_forecast",
+        *["debug=fast", "plot=false", "trainer=cpu", "logger=csv", f"hydra.run.dir={forecast}"],
     )
     assert result.returncode == 0, result.stderr[-2000:]
     torch.set_num_threads(1)
@@ -57,6 +51,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     return {"forecast": forecast, "bilstm_mul": bilstm}
 
 
+@pytest.mark.e2e
 def test_eval_rescores_a_forecast_run_with_rollouts_and_baselines(runs):
     run = runs["forecast"]
     metrics = evaluate(entry_config("eval", f"run_dir={run}"))
@@ -71,6 +66,7 @@ def test_eval_rescores_a_forecast_run_with_rollouts_and_baselines(runs):
     assert len(lines) == 1 + 79 and lines[0].startswith("x,actual,lstm_one_step")
 
 
+@pytest.mark.e2e
 def test_eval_prints_the_seeds_lines_and_accuracy_per_step(runs, capsys):
     run = runs["bilstm_mul"]
     ckpt = run / "checkpoints" / "best.ckpt"
@@ -85,20 +81,16 @@ def test_eval_prints_the_seeds_lines_and_accuracy_per_step(runs, capsys):
     assert (run / "eval" / "predictions.txt").read_text().count("Predicted") == 20
 
 
+@pytest.mark.e2e
 def test_eval_py_writes_only_into_the_runs_eval_folder(runs, tmp_path):
     ckpt = runs["forecast"] / "checkpoints" / "best.ckpt"
-    result = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "eval.py"), f"ckpt_path={ckpt}"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_cli(f"ckpt_path={ckpt}", script="eval.py", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "linear AR" in result.stdout and "test/rollout_mse" in result.stdout
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.e2e
 def test_a_corrupt_checkpoint_exits_with_one_sentence(runs, tmp_path, capsys):
     bad = tmp_path / "checkpoints" / "best.ckpt"
     bad.parent.mkdir()
@@ -130,6 +122,7 @@ def test_a_missing_checkpoint_exits_with_one_sentence(argument, message, capsys)
     assert len(lines) == 1 and message in lines[0]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("key", ["forecast", "bilstm_mul"])
 def test_onnx_export_matches_pytorch(runs, key, tmp_path):
     pytest.importorskip("onnxruntime")

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
-from conftest import REPO_ROOT, run_cli
+from conftest import run_cli, start_cli, wait_for
 
 from lstm_lab.train import train
 
@@ -25,6 +22,7 @@ def final_metrics(run_dir) -> dict:
     return {k: v for k, v in metrics.items() if not k.startswith("time/")}
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("experiment", sorted(QUICK))
 def test_killed_run_resumes_to_the_same_final_metrics(tmp_path, experiment):
     args = [
@@ -32,22 +30,18 @@ def test_killed_run_resumes_to_the_same_final_metrics(tmp_path, experiment):
         "trainer.max_steps=600",
         "trainer.val_check_interval=50",
         "plot=false",
-        "callbacks.progress_bar.refresh_rate=0",
     ]
     assert run_cli(*args, f"hydra.run.dir={tmp_path / 'whole'}").returncode == 0
 
     killed = tmp_path / "killed"
-    process = subprocess.Popen(
-        [sys.executable, "train.py", *args, f"hydra.run.dir={killed}"],
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_cli(*args, f"hydra.run.dir={killed}")
     last = killed / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 240
-    while not last.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.3)  # let the first checkpoint finish writing, then kill mid-training
+    log = killed / "train.log"
+    # The step-60 progress line comes after step 50's checkpoint is written: kill mid-training.
+    wait_for(
+        lambda: process.poll() is not None or (log.exists() and "step 60/600" in log.read_text()),
+        what="the progress line after the first checkpoint",
+    )
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
@@ -56,7 +50,7 @@ def test_killed_run_resumes_to_the_same_final_metrics(tmp_path, experiment):
     shutil.copy(last, saved)
 
     # resume=<run_dir> continues in the same folder with the run's own overrides.
-    resumed = run_cli(f"resume={killed}", "callbacks.progress_bar.refresh_rate=0")
+    resumed = run_cli(f"resume={killed}")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert final_metrics(killed) == final_metrics(tmp_path / "whole")
 

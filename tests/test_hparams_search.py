@@ -16,6 +16,7 @@ def load_study(sweep_dir, name="bilstm_optuna") -> optuna.Study:
     return optuna.load_study(study_name=name, storage=f"sqlite:///{sweep_dir}/optuna.db")
 
 
+@pytest.mark.e2e
 def test_search_is_stored_and_a_second_invocation_resumes_it(tmp_path):
     sweep_dir = tmp_path / "search"
     search = ["hparams_search=bilstm_optuna", *QUIET]

@@ -1,7 +1,9 @@
-"""What a run logs to TensorBoard, and how often."""
+"""What a run logs: TensorBoard scalars, terminal and file output, train.log."""
 
 from __future__ import annotations
 
+import pytest
+from conftest import run_cli
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from lstm_lab.train import train
@@ -28,3 +30,70 @@ def test_loss_and_learning_rate_are_logged_every_log_every_n_steps(make_cfg, tmp
     rates = [lr for _, lr in logged["train/lr"]]
     assert rates[-1] < rates[0] < 0.02
     assert [step for step, _ in logged["val/loss"]] == [9, 19]
+
+
+@pytest.mark.e2e
+def test_redirected_output_is_plain_lines_without_adverts_or_frames(tmp_path):
+    run_dir = tmp_path / "run"
+    result = run_cli("experiment=lstm", "debug=fast", f"hydra.run.dir={run_dir}")
+    assert result.returncode == 0
+    output = result.stdout + result.stderr
+    for noise in ("\r", "\x1b[", "Tip:", "litlogger", "LeafSpec", "GPU available", "TPU"):
+        assert noise not in output, noise
+    progress = [line for line in result.stdout.splitlines() if line.startswith("step ")]
+    # debug=fast: 20 steps, a line every 10% of them.
+    assert [line.split()[1] for line in progress] == [f"{s}/20" for s in range(2, 21, 2)]
+    assert "train/loss" in progress[-1] and "val/loss" in progress[-1]
+
+
+@pytest.mark.e2e
+def test_train_log_holds_the_summary_validations_and_final_table(tmp_path):
+    run_dir = tmp_path / "run"
+    assert run_cli("experiment=lstm", "debug=fast", f"hydra.run.dir={run_dir}").returncode == 0
+    text = (run_dir / "train.log").read_text()
+    assert "lstm: LSTMSequenceClassifier on CumsumDataModule, 20 steps, seed 1" in text
+    assert "validation at step 10: val/loss" in text and "validation at step 20:" in text
+    assert "test/seq_acc" in text and "time/fit_seconds" in text
+
+
+@pytest.mark.e2e
+def test_a_terminal_gets_the_bar_and_an_error_starts_on_its_own_line(tmp_path):
+    # A real pseudo-terminal: stdout and stderr are a TTY, as in an interactive shell.
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    from conftest import REPO_ROOT
+
+    leader, follower = pty.openpty()
+    # A window size, as a real terminal has: tqdm draws nothing in a zero-column one.
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    args = ["experiment=stacked_lstm", "model.optimizer.lr=1e30", "model.scheduler.name=none"]
+    process = subprocess.Popen(
+        [sys.executable, "train.py", *args, "debug=fast", f"hydra.run.dir={tmp_path / 'run'}"],
+        cwd=REPO_ROOT,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "HYDRA_FULL_ERROR": "0"},
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert process.wait(timeout=120) == 1
+    os.close(leader)
+    text = b"".join(chunks).decode()
+    assert "Epoch 0:" in text  # tqdm's bar, drawn before the first step diverges
+    error_lines = [line for line in text.splitlines() if "error: train/loss became" in line]
+    assert len(error_lines) == 1 and error_lines[0].startswith("error: ")

@@ -8,6 +8,7 @@ import torch
 from lstm_lab.config import build
 from lstm_lab.errors import ConfigError
 from lstm_lab.models.encoder import MERGE_MODES, LSTMEncoder
+from lstm_lab.models.optim import build_optimizer
 
 DIRECTIONS = [(False, "concat")] + [(True, mode) for mode in MERGE_MODES]
 
@@ -62,10 +63,68 @@ def test_bidirectional_last_step_sees_the_whole_sequence_in_both_directions():
     torch.testing.assert_close(last[:, 3:], sequences[:, 0, 3:])
 
 
-def test_keras_init_sets_a_forget_gate_bias_of_one():
-    encoder = LSTMEncoder(hidden_size=4, init="keras")
-    bias = encoder.lstm.bias_ih_l0.detach()
-    assert bias[4:8].eq(1).all() and bias[:4].eq(0).all() and bias[8:].eq(0).all()
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_keras_init_matches_keras_3_lstm_and_dense_defaults(bidirectional):
+    torch.manual_seed(0)
+    h, inputs = 16, 8
+    model = build(
+        "model/regressor",
+        hidden_size=h,
+        num_layers=2,
+        bidirectional=bidirectional,
+        input_size=inputs,
+        init="keras",
+    )
+    params = dict(model.encoder.lstm.named_parameters())
+    layers = [name.removeprefix("weight_ih") for name in params if name.startswith("weight_ih")]
+    assert len(layers) == (4 if bidirectional else 2)
+    for suffix in layers:
+        # Keras' kernel is one (input, 4H) glorot-uniform matrix: limit sqrt(6 / (input + 4H)),
+        # half the limit a glorot draw per (H, input) gate would have here.
+        kernel = params["weight_ih" + suffix].detach()
+        fan_in = kernel.shape[1]
+        limit = (6 / (fan_in + 4 * h)) ** 0.5
+        assert kernel.shape == (4 * h, fan_in)
+        assert limit * 0.9 < kernel.abs().max() <= limit
+        # Keras' recurrent kernel is one orthogonal (H, 4H) matrix: torch holds its transpose,
+        # whose H columns are orthonormal (a per-gate draw would give 4 * I here).
+        recurrent = params["weight_hh" + suffix].detach()
+        torch.testing.assert_close(recurrent.T @ recurrent, torch.eye(h))
+        # One bias: zeros with 1 on the forget gate (i, f, g, o order in both libraries); the
+        # second one nn.LSTM adds stays zero and is never trained.
+        bias = params["bias_ih" + suffix].detach()
+        assert bias[h : 2 * h].eq(1).all() and bias[:h].eq(0).all() and bias[2 * h :].eq(0).all()
+        second = params["bias_hh" + suffix]
+        assert second.eq(0).all() and not second.requires_grad
+    # Dense(1): glorot-uniform kernel (wider than torch's 1/sqrt(fan_in)) and a zero bias.
+    features = model.head.in_features
+    glorot = (6 / (features + 1)) ** 0.5
+    assert features**-0.5 < model.head.weight.abs().max() <= glorot
+    assert model.head.bias.eq(0).all()
+
+
+def test_keras_init_leaves_the_second_lstm_bias_at_zero_through_training():
+    torch.manual_seed(0)
+    model = build("model/regressor", hidden_size=4, num_layers=1, init="keras")
+    optimizer = build_optimizer(model.parameters(), name="adam", lr=0.1, eps=1e-7)
+    assert optimizer.param_groups[0]["eps"] == 1e-7
+    for _ in range(3):
+        optimizer.zero_grad()
+        model(torch.rand(8, 5, 1)).square().mean().backward()
+        optimizer.step()
+    assert model.encoder.lstm.bias_hh_l0.eq(0).all()
+    assert not model.encoder.lstm.bias_ih_l0[4:8].eq(1).all()
+
+
+def test_torch_init_is_torchs_own_default():
+    torch.manual_seed(0)
+    model = build("model/regressor", hidden_size=4, num_layers=2, init="torch")
+    torch.manual_seed(0)
+    lstm, head = torch.nn.LSTM(1, 4, num_layers=2, batch_first=True), torch.nn.Linear(4, 1)
+    for ours, theirs in zip(model.encoder.lstm.parameters(), lstm.parameters(), strict=True):
+        assert torch.equal(ours, theirs) and ours.requires_grad
+    assert torch.equal(model.head.weight, head.weight) and torch.equal(model.head.bias, head.bias)
+    assert build_optimizer(model.parameters(), name="adam", lr=0.1).param_groups[0]["eps"] == 1e-8
 
 
 def test_regressor_works_in_original_units():

@@ -152,6 +152,7 @@ def test_comparison_png_error_bars_are_the_95_percent_intervals():
     plt.close(fig)
 
 
+@pytest.mark.e2e
 def test_a_sweep_ends_with_intervals_and_paired_comparisons(tmp_path):
     sweep_dir = tmp_path / "directions"
     result = run_cli(
@@ -205,6 +206,7 @@ def test_a_sweep_ends_with_intervals_and_paired_comparisons(tmp_path):
     assert ("bidirectional_sum", "test/seq_acc") not in paired
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("swept", "message"),
     [

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, run_cli
 
 from lstm_lab.data import CumsumDataModule, FunctionDataModule
 from lstm_lab.errors import ConfigError
@@ -65,15 +63,10 @@ def test_checkpoint_loads_back_with_weights_only(make_cfg, tmp_path, module_cls,
         assert acc == pytest.approx(metrics["test/acc"], abs=1e-6)
 
 
+@pytest.mark.e2e
 def test_train_py_runs_from_the_repo_root_and_returns_the_metric(tmp_path):
     run = tmp_path / "cli-run"
-    result = subprocess.run(
-        [sys.executable, "train.py", "experiment=lstm", "debug=fast", f"hydra.run.dir={run}"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_cli("experiment=lstm", "debug=fast", f"hydra.run.dir={run}")
     assert result.returncode == 0, result.stderr[-2000:]
     metrics = json.loads((run / "metrics.json").read_text())
     assert f"Run dir: {run}" in result.stdout
@@ -93,15 +86,10 @@ def test_main_returns_the_optimized_metric(make_cfg):
     )
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on machines without CUDA")
 def test_gpu_trainer_without_cuda_stops_with_one_sentence(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "train.py", "trainer=gpu", f"hydra.run.dir={tmp_path / 'gpu'}"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_cli("trainer=gpu", f"hydra.run.dir={tmp_path / 'gpu'}")
     assert result.returncode == 2
     assert "trainer=cpu" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr

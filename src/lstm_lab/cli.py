@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import functools
+import logging
 import os
 import re
 import sys
@@ -283,6 +284,9 @@ def report(error: Exception) -> None:
     """Print a user mistake as one line on stderr (HYDRA_FULL_ERROR=1 re-raises instead)."""
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
         raise error
+    if any(isinstance(h, logging.FileHandler) for h in logging.getLogger().handlers):
+        # Inside a run: train.log keeps the error too (the terminal has it from stderr).
+        logging.getLogger("lstm_lab").error("error: %s", error, extra={"file_only": True})
     # In a terminal, start on a line of our own, whatever a progress bar left on the current one.
     start = "\n" if sys.stderr.isatty() else ""
     print(f"{start}error: {error}", file=sys.stderr, flush=True)

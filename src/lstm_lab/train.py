@@ -25,6 +25,7 @@ from lstm_lab.cli import launch, one_sentence_errors
 from lstm_lab.config import CONFIG_DIR, instantiate
 from lstm_lab.errors import ConfigError, TrainingDiverged
 from lstm_lab.io import format_table, write_json
+from lstm_lab.logs import quiet_third_party
 from lstm_lab.tensorboard_hparams import log_hparams, run_hparams
 from lstm_lab.validation import check_run_config
 
@@ -74,7 +75,7 @@ def write_report(
         model.eval()
         datamodule.plot_predictions(model, output_dir / "predictions.png", title)
     numbers = {k: v for k, v in metrics.items() if k != "status"}
-    print(f"\nRun dir: {output_dir}\n{format_table(numbers)}")
+    log.info("Run dir: %s\n%s", output_dir, format_table(numbers))
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -86,6 +87,15 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
     datamodule, model, trainer = build(cfg)
+    log.info(
+        "%s: %s on %s, %d steps, seed %s; run dir %s",
+        cfg.name,
+        type(model).__name__,
+        type(datamodule).__name__,
+        cfg.trainer.max_steps,
+        cfg.get("seed"),
+        cfg.paths.output_dir,
+    )
     if cfg.get("ckpt_path"):
         check_fits(model, cfg.ckpt_path)
     start = time.perf_counter()
@@ -144,4 +154,5 @@ main = hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train
 
 def cli() -> None:
     """`python train.py ...`: one-sentence errors for mistakes Hydra would print as a traceback."""
+    quiet_third_party()
     launch(main, "train")

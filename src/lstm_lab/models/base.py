@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from lstm_lab.errors import TrainingDiverged
-from lstm_lab.models.encoder import LSTMEncoder
+from lstm_lab.models.encoder import LSTMEncoder, init_dense
 from lstm_lab.models.optim import (
     build_optimizer,
     build_scheduler,
@@ -55,6 +55,7 @@ class LSTMModule(pl.LightningModule):
             go_backwards=go_backwards,
         )
         self.head = nn.Linear(self.encoder.out_features, 1)
+        init_dense(self.head, self.encoder.init)
         self.optimizer_cfg = dict(optimizer)
         self.scheduler_cfg = dict(scheduler)
         check_optimizer(**self.optimizer_cfg)

@@ -74,26 +74,30 @@ class LSTMEncoder(nn.Module):
         self.bidirectional = bidirectional
         self.go_backwards = go_backwards
         self.merge_mode = merge_mode
+        self.init = init
         self.out_features = hidden_size * (2 if bidirectional and merge_mode == "concat" else 1)
         if init == "keras":
             self._keras_init()
 
     def _keras_init(self) -> None:
-        # Keras' LSTM defaults: glorot-uniform input weights, orthogonal recurrent weights,
-        # zero biases except a forget-gate bias of 1 (unit_forget_bias=True).
+        # Keras 3's LSTM defaults, one matrix per kind as Keras holds them, not one per gate:
+        # a glorot-uniform (input, 4H) kernel (torch stores it transposed; the limit
+        # sqrt(6 / (input + 4H)) is the same), an orthogonal (H, 4H) recurrent kernel, and a
+        # single bias of zeros with 1 on the forget gate (unit_forget_bias). nn.LSTM adds two
+        # biases, so bias_hh stays zero and frozen and bias_ih plays Keras' bias.
         h = self.hidden_size
         for name, param in self.lstm.named_parameters():
             if name.startswith("weight_ih"):
-                for gate in param.data.split(h):
-                    nn.init.xavier_uniform_(gate)
+                nn.init.xavier_uniform_(param)
             elif name.startswith("weight_hh"):
-                for gate in param.data.split(h):
-                    nn.init.orthogonal_(gate)
+                # (4H, H) with orthonormal columns: the transpose of Keras' orthonormal rows.
+                nn.init.orthogonal_(param)
             elif name.startswith("bias_ih"):
-                param.data.zero_()
+                nn.init.zeros_(param)
                 param.data[h : 2 * h] = 1.0
             elif name.startswith("bias_hh"):
-                param.data.zero_()
+                nn.init.zeros_(param)
+                param.requires_grad_(False)
 
     def forward(self, x: Tensor, return_sequences: bool = True) -> Tensor:
         """(B, T, input_size) -> (B, T, out_features), or (B, out_features) for the last step."""
@@ -111,3 +115,10 @@ class LSTMEncoder(nn.Module):
             return h_n[-1]
         # Each direction's final state: forward after step T, backward after step 1.
         return merge_directions(h_n[-2], h_n[-1], self.merge_mode)
+
+
+def init_dense(layer: nn.Linear, init: str) -> None:
+    """Give a head layer Keras' Dense defaults (glorot-uniform kernel, zero bias) for init=keras."""
+    if init == "keras":
+        nn.init.xavier_uniform_(layer.weight)
+        nn.init.zeros_(layer.bias)

@@ -41,7 +41,7 @@ class LSTMForecaster(LSTMRegressor):
         self.highway_window = highway_window
         self.highway = nn.Linear(highway_window, 1) if highway != "none" else None
         if highway == "fitted":
-            # Gradient descent cannot hold a recurrence this exactly (see the README), so
+            # Gradient descent cannot hold a recurrence this exactly (docs/evaluation.md), so
             # the fitted path stays as least squares left it.
             self.highway.requires_grad_(False)
 

@@ -12,11 +12,14 @@ OPTIMIZERS = ("adam", "adamw")
 SCHEDULERS = ("none", "onecycle", "cosine")
 
 
-def check_optimizer(name: str, lr: float, weight_decay: float = 0.0, fused: bool = False) -> None:
+def check_optimizer(
+    name: str, lr: float, weight_decay: float = 0.0, fused: bool = False, eps: float = 1e-8
+) -> None:
     """Raise ConfigError for an optimizer config that build_optimizer would reject."""
     check_choice("model.optimizer.name", name, OPTIMIZERS)
     check_float("model.optimizer.lr", lr, 0, low_open=True)
     check_float("model.optimizer.weight_decay", weight_decay, 0)
+    check_float("model.optimizer.eps", eps, 0, low_open=True)
     check_choice("model.optimizer.fused", fused, (True, False))
 
 
@@ -26,11 +29,19 @@ def check_scheduler(name: str, **kwargs: Any) -> None:
 
 
 def build_optimizer(
-    params: Any, name: str, lr: float, weight_decay: float = 0.0, fused: bool = False
+    params: Any,
+    name: str,
+    lr: float,
+    weight_decay: float = 0.0,
+    fused: bool = False,
+    eps: float = 1e-8,
 ) -> torch.optim.Optimizer:
-    """Adam or AdamW; `fused` uses the single-kernel implementation where torch has one."""
-    check_optimizer(name, lr, weight_decay, fused)
-    kwargs: dict[str, Any] = {"lr": lr, "weight_decay": weight_decay}
+    """Adam or AdamW; `fused` uses the single-kernel implementation where torch has one.
+
+    `eps` defaults to torch's 1e-8; Keras' Adam uses 1e-7.
+    """
+    check_optimizer(name, lr, weight_decay, fused, eps)
+    kwargs: dict[str, Any] = {"lr": lr, "weight_decay": weight_decay, "eps": eps}
     if fused:
         kwargs["fused"] = True
     if name == "adam":

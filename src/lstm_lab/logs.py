@@ -1,0 +1,27 @@
+"""How runs log: our own lines for the terminal and train.log, without third-party noise."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+
+
+class ConsoleFilter(logging.Filter):
+    """Keeps lines marked `file_only` (validation results a progress bar already shows,
+    errors already printed on stderr) out of the terminal; train.log still gets them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "file_only", False)
+
+
+def quiet_third_party() -> None:
+    """Silence notices no user can act on: deprecations inside Lightning and torch."""
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module="pytorch_lightning")
+    warnings.filterwarnings("ignore", category=FutureWarning, module="pytorch_lightning")
+
+
+def stdout_is_terminal() -> bool:
+    """Whether Lightning's progress bar (written to stdout) would redraw in place."""
+    return sys.stdout.isatty()
