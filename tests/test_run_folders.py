@@ -65,6 +65,7 @@ def test_many_claims_of_one_name_get_distinct_folders(tmp_path):
     assert {p.name for p in claimed} == {base.name} | {f"{base.name}_{n}" for n in range(2, 17)}
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("mode", ["run", "sweep"])
 def test_a_run_or_sweep_started_in_a_taken_second_gets_a_folder_of_its_own(tmp_path, mode):
     # Another run holds every folder name this command could pick in the next two minutes.
@@ -87,6 +88,7 @@ def test_a_run_or_sweep_started_in_a_taken_second_gets_a_folder_of_its_own(tmp_p
     assert json.loads(record.read_text())["status"] == "completed"
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_ddp_in_a_multirun_keeps_every_rank_in_one_sweep_folder(tmp_path):
     result = run_cli(
@@ -102,6 +104,7 @@ def test_ddp_in_a_multirun_keeps_every_rank_in_one_sweep_folder(tmp_path):
     assert result.stdout.count("Sweep dir:") == 1  # rank 0 alone sums the sweep up
 
 
+@pytest.mark.e2e
 def test_hydra_run_dir_that_holds_a_run_is_refused(trained, tmp_path):
     run_dir = copy_of(trained, tmp_path / "run")
     before = (run_dir / "metrics.json").read_text()
@@ -113,23 +116,28 @@ def test_hydra_run_dir_that_holds_a_run_is_refused(trained, tmp_path):
 
 # 2. A mistake leaves nothing behind.
 
+SLOW = pytest.mark.slow  # the same check on more inputs: `make test-all` runs them
 REFUSED = [
     ["data.batch_size=0"],
-    ["seed=1.5"],
-    ["model.hiden_size=3"],
-    ["experiment=lstm", "model=regressor"],
     ["-m", "model.hiden_size=3", "seed=1,2"],
+    pytest.param(["seed=1.5"], marks=SLOW),
+    pytest.param(["model.hiden_size=3"], marks=SLOW),
+    pytest.param(["experiment=lstm", "model=regressor"], marks=SLOW),
 ]
 if not torch.cuda.is_available():
-    REFUSED.append(["trainer=gpu"])
+    REFUSED.append(pytest.param(["trainer=gpu"], marks=SLOW))
 
 
-@pytest.mark.parametrize("overrides", REFUSED, ids=[" ".join(o) for o in REFUSED])
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    "overrides", REFUSED, ids=lambda o: " ".join(o) if isinstance(o, list) else None
+)
 def test_a_refused_command_leaves_no_folder(tmp_path, overrides):
     one_sentence(run_cli(*overrides, f"paths.log_dir={tmp_path / 'outputs'}"))
     assert not (tmp_path / "outputs").exists()
 
 
+@pytest.mark.e2e
 def test_a_refused_command_with_its_own_run_dir_leaves_no_folder(tmp_path):
     one_sentence(run_cli("data.batch_size=0", f"hydra.run.dir={tmp_path / 'a' / 'b' / 'run'}"))
     assert list(tmp_path.iterdir()) == []
@@ -140,40 +148,78 @@ def test_a_refused_command_with_its_own_run_dir_leaves_no_folder(tmp_path):
 # (entry point, arguments, words the one sentence must hold); {tmp} is a scratch folder.
 BAD_INPUTS = [
     ("train.py", ["model.hiden_size=3"], ["model.hiden_size=3", "model.hidden_size"]),
-    ("train.py", ["-m", "model.hiden_size=3", "seed=1,2"], ["model.hidden_size"]),
-    ("train.py", ["+model.hiden_size=3"], ["model.hiden_size", "model.hidden_size"]),
+    pytest.param(
+        "train.py", ["-m", "model.hiden_size=3", "seed=1,2"], ["model.hidden_size"], marks=SLOW
+    ),
+    pytest.param(
+        "train.py", ["+model.hiden_size=3"], ["model.hiden_size", "model.hidden_size"], marks=SLOW
+    ),
     ("train.py", ["experiment=lstm", "model=regressor"], ["LSTMRegressor", "model=classifier"]),
-    (
+    pytest.param(
         "train.py",
         ["experiment=stacked_lstm", "model=classifier"],
         ["LSTMSequenceClassifier", "model=forecaster or model=regressor"],
+        marks=SLOW,
     ),
     ("train.py", ["experiment=stacked_lstm", "data.lookback=1000"], ["data.lookback=1000"]),
-    ("train.py", ["ckpt_path={tmp}/missing.ckpt"], ["missing.ckpt does not exist"]),
+    pytest.param(
+        "train.py", ["ckpt_path={tmp}/missing.ckpt"], ["missing.ckpt does not exist"], marks=SLOW
+    ),
     ("train.py", ["ckpt_path={tmp}/empty.ckpt"], ["empty.ckpt is an empty file"]),
-    ("train.py", ["ckpt_path={tmp}/junk.ckpt"], ["junk.ckpt is not a readable checkpoint"]),
-    (
+    pytest.param(
+        "train.py",
+        ["ckpt_path={tmp}/junk.ckpt"],
+        ["junk.ckpt is not a readable checkpoint"],
+        marks=SLOW,
+    ),
+    pytest.param(
         "train.py",
         ["paths.output_dir=/proc/lstm-lab/run"],
         ["paths.output_dir=/proc/lstm-lab/run"],
+        marks=SLOW,
     ),
     ("train.py", ["model.hidden_size=100000000"], ["model.hidden_size=100000000", "needs about"]),
-    ("train.py", ["data.batch_size=1000000000"], ["data.batch_size=1000000000", "needs about"]),
+    pytest.param(
+        "train.py",
+        ["data.batch_size=1000000000"],
+        ["data.batch_size=1000000000", "needs about"],
+        marks=SLOW,
+    ),
     ("eval.py", ["rundir={tmp}"], ["rundir=", "run_dir"]),
-    ("eval.py", ["run_dir={tmp}"], ["holds no checkpoints/best.ckpt"]),
-    ("eval.py", ["ckpt_path={tmp}/empty.ckpt"], ["empty.ckpt is an empty file"]),
-    ("eval.py", ["ckpt_path={tmp}/junk.ckpt", "n_sequences=abc"], ["n_sequences='abc'"]),
-    ("eval.py", ["ckpt_path={tmp}/junk.ckpt", "plot=maybe"], ["plot='maybe'", "true or false"]),
-    ("export.py", ["ckpt_path={tmp}/junk.ckpt", "check=maybe"], ["check='maybe'"]),
-    ("export.py", ["ckpt_path={tmp}/junk.ckpt", "output=model.txt"], ["ending in .onnx"]),
-    ("export.py", ["chekc=false"], ["chekc=false", "check"]),
+    pytest.param("eval.py", ["run_dir={tmp}"], ["holds no checkpoints/best.ckpt"], marks=SLOW),
+    pytest.param(
+        "eval.py", ["ckpt_path={tmp}/empty.ckpt"], ["empty.ckpt is an empty file"], marks=SLOW
+    ),
+    pytest.param(
+        "eval.py",
+        ["ckpt_path={tmp}/junk.ckpt", "n_sequences=abc"],
+        ["n_sequences='abc'"],
+        marks=SLOW,
+    ),
+    pytest.param(
+        "eval.py",
+        ["ckpt_path={tmp}/junk.ckpt", "plot=maybe"],
+        ["plot='maybe'", "true or false"],
+        marks=SLOW,
+    ),
+    pytest.param(
+        "export.py", ["ckpt_path={tmp}/junk.ckpt", "check=maybe"], ["check='maybe'"], marks=SLOW
+    ),
+    pytest.param(
+        "export.py",
+        ["ckpt_path={tmp}/junk.ckpt", "output=model.txt"],
+        ["ending in .onnx"],
+        marks=SLOW,
+    ),
+    pytest.param("export.py", ["chekc=false"], ["chekc=false", "check"], marks=SLOW),
 ]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "script,arguments,words",
     BAD_INPUTS,
-    ids=[f"{s} {' '.join(a)}" for s, a, _ in BAD_INPUTS],
+    ids=[f"{s} {' '.join(a)}" for s, a, _ in (getattr(p, "values", p) for p in BAD_INPUTS)],
 )
 def test_a_bad_input_ends_in_one_sentence_and_exit_2(tmp_path, script, arguments, words):
     (tmp_path / "empty.ckpt").touch()
@@ -187,6 +233,7 @@ def test_a_bad_input_ends_in_one_sentence_and_exit_2(tmp_path, script, arguments
     assert not (tmp_path / "outputs").exists()
 
 
+@pytest.mark.e2e
 def test_export_to_an_unwritable_place_ends_in_one_sentence(trained):
     message = one_sentence(
         run_cli(f"run_dir={trained}", "output=/proc/lstm-lab/m.onnx", script="export.py")
@@ -194,6 +241,7 @@ def test_export_to_an_unwritable_place_ends_in_one_sentence(trained):
     assert "/proc/lstm-lab" in message
 
 
+@pytest.mark.e2e
 def test_resume_from_a_damaged_last_ckpt_names_the_intact_best_ckpt(trained, tmp_path):
     run_dir = copy_of(trained, tmp_path / "run")
     last, best = run_dir / "checkpoints" / "last.ckpt", run_dir / "checkpoints" / "best.ckpt"
@@ -206,6 +254,7 @@ def test_resume_from_a_damaged_last_ckpt_names_the_intact_best_ckpt(trained, tmp
     assert metrics(run_dir)["status"] == "completed"
 
 
+@pytest.mark.e2e
 def test_resume_from_a_folder_without_a_good_checkpoint_says_so(trained, tmp_path):
     run_dir = copy_of(trained, tmp_path / "run")
     for name in ("last.ckpt", "best.ckpt"):
@@ -214,6 +263,7 @@ def test_resume_from_a_folder_without_a_good_checkpoint_says_so(trained, tmp_pat
     assert "last.ckpt is not a readable checkpoint" in message
 
 
+@pytest.mark.e2e
 def test_a_checkpoint_of_another_experiment_is_refused(trained, tmp_path):
     ckpt = trained / "checkpoints" / "last.ckpt"
     message = one_sentence(
@@ -223,6 +273,7 @@ def test_a_checkpoint_of_another_experiment_is_refused(trained, tmp_path):
     assert not tmp_path.joinpath("train").exists()
 
 
+@pytest.mark.e2e
 def test_max_steps_alone_validates_at_the_end_and_says_so(tmp_path):
     run_dir = tmp_path / "run"
     result = run_cli(
@@ -233,6 +284,7 @@ def test_max_steps_alone_validates_at_the_end_and_says_so(tmp_path):
     assert "val/best" in metrics(run_dir)
 
 
+@pytest.mark.e2e
 def test_an_optuna_study_rerun_with_other_fixed_overrides_is_refused(tmp_path):
     sweep_dir = tmp_path / "search"
     search = ["-m", "hparams_search=bilstm_optuna", *QUIET, f"hydra.sweep.dir={sweep_dir}"]
@@ -248,6 +300,7 @@ def test_an_optuna_study_rerun_with_other_fixed_overrides_is_refused(tmp_path):
 # 4. A run folder is self-contained and relocatable.
 
 
+@pytest.mark.e2e
 def test_a_moved_run_folder_resumes_evaluates_exports_and_opens_in_tensorboard(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -324,16 +377,17 @@ def craft(trained: Path, tmp_path: Path, route: str) -> tuple[Path, Path]:
 
 ROUTES = [
     "config: data is torch.load",
-    "config: nested target in the data",
-    "config: model is not lstm-lab's",
-    "config: a resolver in a value",
-    "checkpoint: best.ckpt is a pickle",
+    pytest.param("config: nested target in the data", marks=SLOW),
+    pytest.param("config: model is not lstm-lab's", marks=SLOW),
+    pytest.param("config: a resolver in a value", marks=SLOW),
+    pytest.param("checkpoint: best.ckpt is a pickle", marks=SLOW),
     "resume: last.ckpt is a pickle",
     "resume: overrides build torch.load",
-    "resume: overrides add a Hydra callback",
+    pytest.param("resume: overrides add a Hydra callback", marks=SLOW),
 ]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("route", ROUTES)
 def test_a_crafted_run_folder_runs_no_code(trained, tmp_path, route):
     run_dir, marker = craft(trained, tmp_path, route)

@@ -66,7 +66,7 @@ def check_group_choices(overrides: list[str], config_dir: Path) -> None:
                 )
 
 
-# Keys that name a folder a command writes under, and what to set instead.
+# Keys that name a folder a command writes under.
 OUTPUT_KEYS = ("hydra.run.dir", "hydra.sweep.dir", "paths.log_dir", "paths.output_dir")
 
 
