@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import pickle
 import shutil
 import threading
 from pathlib import Path
@@ -346,7 +345,7 @@ def craft(trained: Path, tmp_path: Path, route: str) -> tuple[Path, Path]:
     run_dir = copy_of(trained, tmp_path / "shared-run")
     marker = tmp_path / "code-ran"
     evil = run_dir / "evil.pkl"
-    evil.write_bytes(pickle.dumps(WritesMarker(marker)))
+    torch.save(WritesMarker(marker), evil)  # what torch.load(weights_only=False) would run
     config_path = run_dir / ".hydra" / "config.yaml"
     config = yaml.safe_load(config_path.read_text())
     torch_load = {"_target_": "torch.load", "f": str(evil), "weights_only": False}
