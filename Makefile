@@ -11,17 +11,23 @@ PYTEST_ARGS ?=
 # What `make tensorboard` serves, e.g. LOGDIR=outputs/train/multiruns/<sweep> for one sweep.
 LOGDIR ?= outputs
 BENCH_ARGS ?=
+# What `make mlflow` serves: the store every run with logger=mlflow writes (docs/tracking.md).
+MLFLOW_STORE ?= outputs/mlflow.db
+MLFLOW_PORT ?= 5000
 
-.PHONY: help install train test test-unit test-all bench lint format tensorboard gpu-check clean
+.PHONY: help install train test test-unit test-all bench lint format tensorboard mlflow mlflow-server gpu-check clean
 
 help:
 	@echo "make install      create $(VENV) with torch==$(TORCH) and the project (editable, dev+onnx)"
 	@echo "make train        train the default experiment (bilstm); ARGS='experiment=stacked_lstm'"
 	@echo "make test         unit + end-to-end tests (what CI runs); make test-all adds slow ones"
+	@echo "                  (and installs the MLflow server for its test against a real one)"
 	@echo "make test-unit    in-process unit tests only: the fast loop while developing"
 	@echo "make bench        train.py vs a plain PyTorch loop, 5 interleaved runs each (5-8 min)"
 	@echo "make lint         ruff check + ruff format --check"
 	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006 (LOGDIR=... for one sweep)"
+	@echo "make mlflow       serve the MLflow store outputs/mlflow.db on http://127.0.0.1:5000"
+	@echo "                  (installs the MLflow server and UI on first use, about 850 MB)"
 	@echo "make gpu-check    train every experiment with trainer=gpu and check the targets"
 	@echo "make clean        remove outputs/ runs and caches (keeps $(VENV))"
 
@@ -44,7 +50,8 @@ test: $(STAMP)
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
 
-test-all: $(STAMP)
+# The slow tests include one against a real MLflow server, so this installs it.
+test-all: $(STAMP) mlflow-server
 	$(BIN)/python -m pytest -m "slow or not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -60,6 +67,20 @@ format: $(STAMP)
 
 tensorboard: $(STAMP)
 	$(BIN)/tensorboard --logdir $(LOGDIR) --host 127.0.0.1 --port 6006
+
+# Training logs with the light mlflow-skinny client; the server and UI (the full mlflow
+# package: Flask, pandas, pyarrow, scikit-learn, ...) are installed here, on first use, at
+# the client's version.
+mlflow-server: $(STAMP)
+	@$(BIN)/python -c "import importlib.metadata as m; m.version('mlflow')" 2>/dev/null || { \
+	  echo "First use: installing the MLflow server and UI into $(VENV) (about 850 MB, a minute)"; \
+	  $(BIN)/python -m pip install --quiet "mlflow==$$($(BIN)/python -c \
+	    "import importlib.metadata as m; print(m.version('mlflow-skinny'))")"; }
+
+mlflow: mlflow-server
+	$(BIN)/mlflow server --backend-store-uri sqlite:///$(abspath $(MLFLOW_STORE)) \
+	  --artifacts-destination $(abspath $(dir $(MLFLOW_STORE)))/mlartifacts \
+	  --host 127.0.0.1 --port $(MLFLOW_PORT)
 
 gpu-check: $(STAMP)
 	$(BIN)/python benchmarks/gpu_check.py

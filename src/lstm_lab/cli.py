@@ -23,6 +23,7 @@ import yaml
 
 from lstm_lab.errors import ConfigError, TrainingDiverged
 from lstm_lab.run_dirs import RUN_RECORDS, discard_refused_run, is_other_rank
+from lstm_lab.sweep.resume import sweep_argv
 
 T = TypeVar("T")
 # Old option names, so a command from an older README gets told the new one.
@@ -43,8 +44,8 @@ def _split(override: str) -> tuple[str, str] | None:
     return key.lstrip("+"), value
 
 
-def check_group_choices(overrides: list[str], config_dir: Path) -> None:
-    """`group=name` must name a file in configs/<group>/ (for every value of a sweep list)."""
+def check_group_choices(overrides: list[str], config_dir: Path, extra: list[Path] = ()) -> None:
+    """`group=name` must name a file in configs/<group>/ or a `--config-dir`'s <group>/."""
     for override in overrides:
         parts = _split(override)
         if parts is None:
@@ -53,8 +54,9 @@ def check_group_choices(overrides: list[str], config_dir: Path) -> None:
         group_dir = config_dir / key
         if not group_dir.is_dir() or "(" in value or value in ("null", ""):
             continue
+        dirs = [group_dir, *(d / key for d in extra)]
         # Options whose name starts with "_" are shared bases, not choices.
-        available = sorted(p.stem for p in group_dir.glob("*.yaml") if p.stem[0] != "_")
+        available = sorted({p.stem for d in dirs for p in d.glob("*.yaml") if p.stem[0] != "_"})
         for name in value.split(","):
             if name in RENAMED.get(key, {}):
                 raise ConfigError(
@@ -252,6 +254,8 @@ def resume_overrides(run_dir: Path, overrides: list[str]) -> list[str]:
 def prepare_argv(argv: list[str], config_dir: Path, config_name: str = "train") -> list[str]:
     """Expand `resume=` and check what Hydra would otherwise report with a stack trace."""
     args = argv[1:]
+    if config_name == "train":
+        args = sweep_argv(args)  # resume=<sweep dir>, and a re-run sweep must match its folder
     resume = [a for a in args if a.startswith("resume=")] if config_name == "train" else []
     if resume:
         args = [a for a in args if not a.startswith("resume=")]
@@ -259,8 +263,12 @@ def prepare_argv(argv: list[str], config_dir: Path, config_name: str = "train") 
         others = [a for a in args if a not in overrides]
         args = others + resume_overrides(Path(resume[-1].split("=", 1)[1]), overrides)
     overrides = [a for a in args if not a.startswith("-")]
-    check_group_choices(overrides, config_dir)
-    check_keys(overrides, config_name, config_dir)
+    # Hydra's --config-dir adds a folder whose groups extend configs/ (e.g. a user's searches).
+    extra = [Path(b) for a, b in zip(args, args[1:], strict=False) if a in ("--config-dir", "-cd")]
+    extra += [Path(a.split("=", 1)[1]) for a in args if a.startswith("--config-dir=")]
+    check_group_choices(overrides, config_dir, extra)
+    if not extra:  # keys of groups from another folder are Hydra's to check
+        check_keys(overrides, config_name, config_dir)
     if config_name == "train":
         check_output_dir(overrides)
         if not resume:

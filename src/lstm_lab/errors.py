@@ -12,3 +12,7 @@ class TrainingDiverged(RuntimeError):
         super().__init__(message or f"train/loss became {loss} at step {step}")
         self.step = step
         self.loss = loss
+
+
+class TrialPruned(RuntimeError):
+    """A search's pruner stopped this trial early; its metrics.json says at which step."""

@@ -18,15 +18,18 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
+from lstm_lab.callbacks.run_status import total_fit_seconds
 from lstm_lab.checkpoints import check_fits
 from lstm_lab.cli import launch, one_sentence_errors
 from lstm_lab.config import CONFIG_DIR, instantiate
-from lstm_lab.errors import ConfigError, TrainingDiverged
+from lstm_lab.errors import ConfigError, TrainingDiverged, TrialPruned
 from lstm_lab.io import format_table, write_json
 from lstm_lab.logs import quiet_third_party
+from lstm_lab.sweep.resume import run_job
 from lstm_lab.tensorboard_hparams import log_hparams, run_hparams
+from lstm_lab.tracking import log_record
 from lstm_lab.validation import check_run_config
 
 log = logging.getLogger(__name__)
@@ -64,18 +67,19 @@ def test(trainer: pl.Trainer, model: pl.LightningModule, datamodule: Any) -> dic
 def write_report(
     cfg: DictConfig, trainer: pl.Trainer, model: Any, datamodule: Any, metrics: dict[str, Any]
 ) -> None:
-    """metrics.json, TensorBoard's HPARAMS row, the PNG and the printed table (rank 0 only)."""
+    """metrics.json, TensorBoard's HPARAMS row, the PNG, the table, MLflow's record (rank 0)."""
     output_dir = Path(cfg.paths.output_dir)
     log_hparams(trainer.loggers, run_hparams(cfg), metrics, step=trainer.global_step)
     write_json(output_dir / "metrics.json", metrics)
     if cfg.get("plot"):
         title = f"{cfg.name}: test predictions"
-        if cfg.optimized_metric in metrics:
+        if isinstance(cfg.optimized_metric, str) and cfg.optimized_metric in metrics:
             title += f" ({cfg.optimized_metric} = {metrics[cfg.optimized_metric]:.4g})"
         model.eval()
         datamodule.plot_predictions(model, output_dir / "predictions.png", title)
     numbers = {k: v for k, v in metrics.items() if k != "status"}
     log.info("Run dir: %s\n%s", output_dir, format_table(numbers))
+    log_record(trainer.loggers, metrics)  # MLflow's copy of the files above, train.log too
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -106,7 +110,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_score is not None:
         metrics["val/best"] = float(trainer.checkpoint_callback.best_model_score)
     metrics["train/steps"] = trainer.global_step  # optimizer steps taken
-    metrics["time/fit_seconds"] = round(fit_seconds, 3)
+    metrics["time/fit_seconds"] = total_fit_seconds(trainer, fit_seconds)
     metrics["status"] = "completed"
     if trainer.is_global_zero:
         write_report(cfg, trainer, model, datamodule, metrics)
@@ -123,28 +127,33 @@ def record_failure(cfg: DictConfig, error: Exception) -> None:
     write_json(Path(cfg.paths.output_dir) / "metrics.json", {"status": "failed", "error": message})
 
 
-def run(cfg: DictConfig) -> float | None:
-    """Train one composed config; returns `optimized_metric` so a sweeper can optimize it.
+def run(cfg: DictConfig) -> float | list[float] | None:
+    """Train one composed config; returns `optimized_metric` (one or a list) for a sweeper.
 
     A single run lets errors reach the caller; a sweep job records its failure in
     metrics.json and returns None, so one failed job does not stop the sweep.
     """
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         try:
-            metrics = train(cfg)
+            metrics = run_job(cfg, train)  # continues what an earlier invocation left
         except (ConfigError, TrainingDiverged) as error:
             log.error(str(error))
             if isinstance(error, ConfigError):  # a diverged run wrote its metrics.json already
                 record_failure(cfg, error)
             return None
+        except TrialPruned:
+            return None  # the pruning callback has recorded it, in metrics.json and the study
         except Exception as error:
             log.exception("This job failed: %s", error)
             record_failure(cfg, error)
             return None
     else:
         metrics = train(cfg)
-    value = metrics.get(cfg.get("optimized_metric"))
-    return None if value is None else float(value)
+    names = cfg.get("optimized_metric")
+    values = [metrics.get(n) for n in (names if OmegaConf.is_list(names) else [names])]
+    if None in values:
+        return None
+    return [float(v) for v in values] if OmegaConf.is_list(names) else float(values[0])
 
 
 main = hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")(

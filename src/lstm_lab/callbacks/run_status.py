@@ -2,32 +2,85 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import signal
 import time
 from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from lstm_lab.errors import TrainingDiverged
 from lstm_lab.io import write_json
 
+log = logging.getLogger(__name__)
+
+
+def how_to_resume(output_dir: Path) -> str:
+    """The command that continues this run (or, for a sweep job, its whole sweep)."""
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+        sweep_dir = Path(HydraConfig.get().sweep.dir).absolute()
+        return f"continue the sweep with: python train.py -m resume={sweep_dir}"
+    return f"resume with: python train.py resume={output_dir}"
+
+
+def cause(exception: BaseException) -> str:
+    """What stopped the run, in the words a user knows it by."""
+    if isinstance(exception, KeyboardInterrupt):
+        return "Ctrl-C"
+    if isinstance(exception, SIGTERMException):
+        return "SIGTERM"
+    code = exception.code if isinstance(exception, SystemExit) else None
+    # submitit exits this way on preemption or timeout, after requeueing the job.
+    return f"the scheduler (exit code {code}: preempted or timed out; a requeued job resumes)"
+
 
 class RunStatus(pl.Callback):
-    """Writes metrics.json with `status: diverged` (and the error) when training stops on a
-    non-finite loss, naming the last good checkpoint in the error a user sees."""
+    """Writes metrics.json when a run ends early: `status: diverged` (naming the last good
+    checkpoint) or `status: interrupted` (Ctrl-C, SIGTERM, preemption: the step reached and
+    how to resume), and keeps time/fit_seconds counting across resumed attempts."""
 
     def __init__(self, output_dir: str) -> None:
         self.output_dir = Path(output_dir)
         self.fit_start = time.perf_counter()
+        self.earlier: dict[str, Any] = {}
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.fit_start = time.perf_counter()
+        self.earlier = {}
+        record = self.output_dir / "metrics.json"
+        # Only a run resumed in its own folder continues the attempts recorded there.
+        if trainer.ckpt_path and record.is_file():
+            earlier = json.loads(record.read_text())
+            if earlier.get("status") in ("completed", "interrupted"):
+                self.earlier = earlier
+
+    def fit_seconds(self, trainer: pl.Trainer, seconds: float) -> float:
+        """This fit's seconds plus earlier attempts'; a finished run resumed keeps its own."""
+        before = self.earlier.get("time/fit_seconds")
+        if before is None:
+            return round(seconds, 3)
+        if self.earlier["status"] == "completed" and self.earlier.get("train/steps") == (
+            trainer.global_step
+        ):
+            return float(before)  # nothing was trained: the resume only re-ran the test
+        return round(float(before) + seconds, 3)
 
     def on_exception(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
     ) -> None:
-        if not isinstance(exception, TrainingDiverged):
-            return
+        if isinstance(exception, TrainingDiverged):
+            self._diverged(trainer, pl_module, exception)
+        elif isinstance(exception, KeyboardInterrupt | SystemExit):
+            self._interrupted(trainer, exception)
+
+    def _diverged(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: TrainingDiverged
+    ) -> None:
         checkpoint = trainer.checkpoint_callback
         last = Path(checkpoint.dirpath) / "last.ckpt" if checkpoint else None
         kept = (
@@ -46,3 +99,35 @@ class RunStatus(pl.Callback):
                 "time/fit_seconds": round(time.perf_counter() - self.fit_start, 3),
             }
             write_json(self.output_dir / "metrics.json", record)
+
+    def _interrupted(self, trainer: pl.Trainer, exception: BaseException) -> None:
+        if isinstance(exception, SIGTERMException):
+            # Lightning's SIGTERMException exits with status 0; a stopped run is not a success.
+            exception.code = 128 + signal.SIGTERM
+        if not trainer.is_global_zero:
+            return
+        checkpoint = trainer.checkpoint_callback
+        last = Path(checkpoint.dirpath) / "last.ckpt" if checkpoint else None
+        if last and last.is_file():
+            then = f"{how_to_resume(self.output_dir)} (it continues from {last})"
+        else:
+            then = "no checkpoint was saved yet, so run the command again to start over"
+        message = (
+            f"interrupted by {cause(exception)} at step {trainer.global_step} of "
+            f"{trainer.max_steps}; {then}."
+        )
+        log.warning(message)
+        seconds = time.perf_counter() - self.fit_start
+        record: dict[str, Any] = {
+            "status": "interrupted",
+            "error": message,
+            "train/steps": trainer.global_step,
+            "time/fit_seconds": self.fit_seconds(trainer, seconds),
+        }
+        write_json(self.output_dir / "metrics.json", record)
+
+
+def total_fit_seconds(trainer: pl.Trainer, seconds: float) -> float:
+    """time/fit_seconds for metrics.json: counted over every attempt when RunStatus is on."""
+    status = next((c for c in trainer.callbacks if isinstance(c, RunStatus)), None)
+    return status.fit_seconds(trainer, seconds) if status else round(seconds, 3)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,19 @@ class SweepSummary(Callback):
         if not jobs:
             return
         metric = config.get("optimized_metric") or "val/best"
+        direction = config.hydra.sweeper.get("direction")  # set by an Optuna search
+        objectives = []
+        if OmegaConf.is_list(metric) and OmegaConf.is_list(direction):
+            # A multi-objective search: the tables and figure use its first metric.
+            objectives = list(zip(metric, direction, strict=True))
+            metric, direction = metric[0], direction[0]
         text = write_summary(sweep_dir, jobs, metric, config.get("compare_to"))
         outputs = "summary.md, summary*.csv"
-        direction = config.hydra.sweeper.get("direction")  # set by an Optuna search
+        if objectives:
+            from lstm_lab.sweep.pareto import write_pareto
+
+            text += write_pareto(sweep_dir, jobs, objectives)
+            outputs += ", pareto.png"
         try:
             plot_comparison(jobs, metric, sweep_dir / "comparison.png", sweep_dir.name, direction)
             outputs += ", comparison.png"
@@ -55,7 +65,7 @@ class SweepSummary(Callback):
             # The tables are written already; a figure that cannot be drawn must not hide them.
             log.exception("Could not draw comparison.png")
         print(f"\n{text}\nSweep dir: {sweep_dir}\n  {outputs}", flush=True)
-        failed = [job for job in jobs if job.status != "completed"]
+        failed = [job for job in jobs if job.status not in ("completed", "pruned")]
         if failed:
             log.warning(
                 "%d of %d jobs failed: %s (errors in summary.md)",

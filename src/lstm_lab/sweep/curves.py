@@ -1,4 +1,4 @@
-"""A job's logged curves, read back from its TensorBoard event files or its CSV log."""
+"""A job's logged curves, read back from its TensorBoard event files, CSV log or MLflow run."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def read_curve(folder: Path, tag: str) -> list[tuple[int, float]]:
-    """(step, value) pairs of scalar `tag` from `folder`/tensorboard or `folder`/csv; [] if none."""
+    """(step, value) pairs of scalar `tag` from `folder`'s TensorBoard, CSV or MLflow log, or []."""
     tensorboard = folder / "tensorboard"
     if any(tensorboard.glob("events.out.tfevents.*")):
         from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -25,4 +25,9 @@ def read_curve(folder: Path, tag: str) -> list[tuple[int, float]]:
             return [
                 (int(row["step"]), float(row[tag])) for row in csv.DictReader(f) if row.get(tag)
             ]
+    mlflow_run = folder / "mlflow_run.json"  # logger=mlflow alone
+    if mlflow_run.is_file():
+        from lstm_lab.tracking import logged_curve
+
+        return logged_curve(mlflow_run, tag)
     return []
