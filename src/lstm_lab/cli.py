@@ -136,7 +136,8 @@ def check_keys(overrides: list[str], config_name: str, config_dir: Path) -> None
         raise ConfigError(f"cannot read the command line ({first}): write key=value.") from None
     groups = []
     for override in parsed:
-        if (config_dir / override.key_or_group).is_dir() and not override.is_delete():
+        group = (config_dir / override.key_or_group).is_dir() or "/" in override.key_or_group
+        if group and not override.is_delete():
             value = (
                 next(iter(override.sweep_string_iterator()), None)
                 if (override.is_sweep_override())
