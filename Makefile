@@ -23,7 +23,7 @@ help:
 	@echo "make test         unit + end-to-end tests (what CI runs); make test-all adds slow ones"
 	@echo "                  (and installs the MLflow server for its test against a real one)"
 	@echo "make test-unit    in-process unit tests only: the fast loop while developing"
-	@echo "make bench        train.py vs a plain PyTorch loop, 5 interleaved runs each (5-8 min)"
+	@echo "make bench        train.py vs a plain PyTorch loop, 5 interleaved runs each, then a 30-job sweep 3 times (8-12 min)"
 	@echo "make lint         ruff check + ruff format --check"
 	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006 (LOGDIR=... for one sweep)"
 	@echo "make mlflow       serve the MLflow store outputs/mlflow.db on http://127.0.0.1:5000"

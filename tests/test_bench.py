@@ -46,6 +46,10 @@ def test_bench_writes_a_table_with_both_arms(tmp_path):
             "1",
             "--no-warmup",
             *[arg for override in TINY for arg in ("--override", override)],
+            # Two jobs of the compare_directions sweep, once.
+            *("--sweep-repeats", "1"),
+            *("--sweep-override", "direction=forward,backward"),
+            *("--sweep-override", "seed=0"),
             "--out",
             str(out),
             "--runs-dir",
@@ -56,7 +60,12 @@ def test_bench_writes_a_table_with_both_arms(tmp_path):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     table = out.read_text()
     assert "| `stacked_lstm_keras` | 20 |" in table
-    runs = json.loads((tmp_path / "runs" / "bench.json").read_text())["runs"]
+    assert "| `compare_directions` | 2 |" in table
+    raw = json.loads((tmp_path / "runs" / "bench.json").read_text())
+    (sweep,) = raw["sweeps"]
+    assert sweep["jobs"] == 2 and 0 < sweep["fit_s"] < sweep["wall_s"]
+    assert sweep["overhead_s"] == pytest.approx((sweep["wall_s"] - sweep["fit_s"]) / 2)
+    runs = raw["runs"]
     assert sorted(r["arm"] for r in runs) == ["plain", "train.py"]
     assert all(
         r["peak_rss_mb"] > 0 and r["wall_s"] >= r["metrics"]["time/fit_seconds"] for r in runs

@@ -33,6 +33,13 @@ BAD_VALUES = [
         ["trainer.val_check_interval=500", "between 1 and 100"],
     ),
     (["trainer.accelerator=tpu"], ["trainer.accelerator='tpu'", "auto, cpu, gpu"]),
+    (["trainer.gradient_clip_val=-1"], ["trainer.gradient_clip_val=-1", ">= 0"]),
+    (["trainer.gradient_clip_algorithm=max"], ["trainer.gradient_clip_algorithm='max'", "norm"]),
+    (
+        ["+trainer.accumulate_grad_batches=4"],
+        ["trainer.accumulate_grad_batches=4", "data.batch_size"],
+    ),
+    (["model.steps_per_execution=0"], ["model.steps_per_execution=0", "integer >= 1"]),
     (["seed=-1"], ["seed=-1", "integer >= 0"]),
     (["num_threads=0"], ["num_threads=0", "integer >= 1"]),
 ]

@@ -31,7 +31,10 @@ def test_killed_run_resumes_to_the_same_final_metrics(tmp_path, experiment):
         "trainer.val_check_interval=50",
         "plot=false",
     ]
-    assert run_cli(*args, f"hydra.run.dir={tmp_path / 'whole'}").returncode == 0
+    # The uninterrupted reference takes one step per Lightning batch; the killed run groups
+    # model.steps_per_execution (10) steps per batch, so the kill lands inside a group.
+    whole = run_cli(*args, "model.steps_per_execution=1", f"hydra.run.dir={tmp_path / 'whole'}")
+    assert whole.returncode == 0
 
     killed = tmp_path / "killed"
     process = start_cli(*args, f"hydra.run.dir={killed}")

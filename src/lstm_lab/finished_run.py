@@ -120,8 +120,10 @@ def load_run(ckpt_path: str | None = None, run_dir: str | None = None) -> Run:
     read_checkpoint(ckpt)  # plain tensors and values only, before Lightning reads it
     datamodule = instantiate(OmegaConf.create(saved["data"]))
     model_cls = get_class(saved["model"]["_target_"])
+    # Runs from before model.steps_per_execution lack it; it matters only in training.
+    extra = {} if "steps_per_execution" in saved["model"] else {"steps_per_execution": 1}
     try:
-        model = model_cls.load_from_checkpoint(ckpt, map_location="cpu", weights_only=True)
+        model = model_cls.load_from_checkpoint(ckpt, map_location="cpu", weights_only=True, **extra)
     except Exception as error:
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
         raise ConfigError(

@@ -33,6 +33,7 @@ from lstm_lab.tracking import log_record
 from lstm_lab.validation import check_run_config
 
 log = logging.getLogger(__name__)
+CLIP_KEYS = ("gradient_clip_val", "gradient_clip_algorithm")
 
 
 def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, pl.LightningModule, pl.Trainer]:
@@ -45,7 +46,12 @@ def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, pl.LightningModule, 
         # Open the writer before fit: importing TensorBoard (0.1 to 0.3 s) is start-up time,
         # not training time, and time/fit_seconds should measure training.
         logger.experiment  # noqa: B018
-    trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    # Lightning clips gradients only under automatic optimization; the module optimizes by
+    # hand (several steps per Lightning batch) and clips with these values itself.
+    model.gradient_clip = tuple(cfg.trainer.get(key) for key in CLIP_KEYS)
+    trainer = instantiate(
+        cfg.trainer, callbacks=callbacks, logger=loggers or False, **dict.fromkeys(CLIP_KEYS)
+    )
     return datamodule, model, trainer
 
 

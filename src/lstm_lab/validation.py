@@ -83,6 +83,7 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
 
 
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda")
+CLIP_ALGORITHMS = ("norm", "value")
 
 
 def check_run_config(cfg: Any) -> None:
@@ -97,6 +98,19 @@ def check_run_config(cfg: Any) -> None:
     clamp_val_check_interval(cfg)
     check_int("trainer.val_check_interval", trainer.val_check_interval, 1, trainer.max_steps)
     check_int("trainer.log_every_n_steps", trainer.log_every_n_steps)
+    if trainer.get("gradient_clip_val") is not None:
+        check_float("trainer.gradient_clip_val", trainer.gradient_clip_val, 0)
+    if trainer.get("gradient_clip_algorithm") is not None:
+        check_choice(
+            "trainer.gradient_clip_algorithm", trainer.gradient_clip_algorithm, CLIP_ALGORITHMS
+        )
+    accumulate = trainer.get("accumulate_grad_batches", 1)
+    if accumulate != 1:
+        raise ConfigError(
+            f"trainer.accumulate_grad_batches={accumulate!r} is not supported, as every batch is "
+            "one optimizer step (model.steps_per_execution groups steps, never gradients): "
+            "raise data.batch_size instead."
+        )
     check_accelerator(trainer.accelerator)
     check_model_fits_data(cfg)
     check_memory(cfg)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytorch_lightning as pl
@@ -16,6 +17,7 @@ from lstm_lab.models.optim import (
     check_optimizer,
     check_scheduler,
 )
+from lstm_lab.validation import check_int
 
 
 class LSTMModule(pl.LightningModule):
@@ -42,6 +44,7 @@ class LSTMModule(pl.LightningModule):
         go_backwards: bool,
         optimizer: dict[str, Any],
         scheduler: dict[str, Any],
+        steps_per_execution: int,
     ) -> None:
         super().__init__()
         self.encoder = LSTMEncoder(
@@ -60,46 +63,86 @@ class LSTMModule(pl.LightningModule):
         self.scheduler_cfg = dict(scheduler)
         check_optimizer(**self.optimizer_cfg)
         check_scheduler(**self.scheduler_cfg)
+        self.steps_per_execution = check_int("model.steps_per_execution", steps_per_execution)
+        # training_step takes several optimizer steps per Lightning batch.
+        self.automatic_optimization = False
+        # (trainer.gradient_clip_val, trainer.gradient_clip_algorithm): train.py hands them over,
+        # as Lightning clips only under automatic optimization.
+        self.gradient_clip: tuple[float | None, str | None] = (None, None)
+        self._boundaries: list[int] = []
         # Plain values only (subclasses' own arguments included), so checkpoints load
         # with weights_only=True.
         self.save_hyperparameters()
         self._loss_sum: Tensor | None = None
         self._loss_steps = 0
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Lightning sets `_current_fx_name` around every hook call, about 45 times a step, and
-        # nn.Module.__setattr__ looks through parameters, buffers and submodules each time:
-        # about 5% of a step of these tiny models. A string needs none of that.
-        if name == "_current_fx_name":
-            object.__setattr__(self, name, value)
-        else:
-            super().__setattr__(name, value)
-
     def shared_step(self, batch: tuple[Tensor, ...]) -> tuple[Tensor, dict[str, Tensor]]:
         raise NotImplementedError
 
-    def training_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
-        loss, _ = self.shared_step(batch)
-        # Stop before the optimizer turns the weights into NaN and a checkpoint saves them.
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(self.global_step, loss.item())
-        self._log_train_loss(loss.detach())
-        return loss
+    def on_train_start(self) -> None:
+        trainer = self.trainer
+        # A group of steps ends at every step where Lightning validates, logs or checkpoints,
+        # since it looks only between its batches; then any steps_per_execution works.
+        every = [trainer.val_check_batch, trainer.log_every_n_steps]
+        # ModelCheckpoint keeps its every_n_train_steps argument only in a private attribute.
+        every += [getattr(c, "_every_n_train_steps", 0) for c in trainer.checkpoint_callbacks]
+        self._boundaries = [n for n in every if isinstance(n, int) and n > 0]
 
-    def _log_train_loss(self, loss: Tensor) -> None:
-        # A self.log call costs about an eighth of a whole step of these tiny models, and the
-        # logger only writes every log_every_n_steps anyway: sum the losses on the device (no
-        # sync) and log their mean at the steps the logger writes. The learning rate goes
-        # along: a LearningRateMonitor callback would cost about 3% of every step in hook calls.
-        self._loss_sum = loss if self._loss_sum is None else self._loss_sum + loss
-        self._loss_steps += 1
-        every = self.trainer.log_every_n_steps
-        if every and (self.trainer.global_step + 1) % every == 0:
+    def training_step(self, dataloader_iter: Iterator[Any]) -> None:
+        """Up to `steps_per_execution` optimizer steps, one per batch of the training stream.
+
+        Lightning's per-batch loop (hooks, progress, logging) then runs once per group
+        instead of once per step; the steps, batches and numbers are those of one step per
+        batch.
+        """
+        trainer, first = self.trainer, self.global_step
+        stops = [n - first % n for n in self._boundaries]
+        if trainer.max_steps >= 0:  # -1: no limit
+            stops.append(trainer.max_steps - first)
+        size = min([self.steps_per_execution, *stops])
+        optimizer, scheduler = self.optimizers(), self.lr_schedulers()
+        clip_val, clip_algorithm = self.gradient_clip
+        losses = []
+        for _ in range(size):
+            batch, _, _ = next(dataloader_iter)
+            loss, _ = self.shared_step(batch)
+            optimizer.zero_grad()
+            self.manual_backward(loss)  # under DDP, every step's gradients are all-reduced
+            if clip_val:
+                self.clip_gradients(optimizer, clip_val, clip_algorithm)
+            lr = optimizer.param_groups[0]["lr"]
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            losses.append(loss.detach())
+        self._check_finite(losses, first)
+        for loss in losses:
+            self._loss_sum = loss if self._loss_sum is None else self._loss_sum + loss
+        self._loss_steps += size
+        every = trainer.log_every_n_steps
+        if every and self.global_step % every == 0:
             mean = self._loss_sum / self._loss_steps
             self.log("train/loss", mean, on_step=True, on_epoch=False, prog_bar=True, batch_size=1)
-            lr = self.trainer.optimizers[0].param_groups[0]["lr"]
             self.log("train/lr", lr, on_step=True, on_epoch=False, batch_size=1)
             self._loss_sum, self._loss_steps = None, 0
+        # Lightning counted one batch for this call: count all `size`, so that its validation,
+        # logging and checkpoint intervals, logger steps and the batch_idx its callbacks get
+        # (the progress bar's count, also after a resume) count optimizer steps.
+        loop = trainer.fit_loop.epoch_loop
+        loop.batch_progress.increment_by(size - 1)
+        loop._batches_that_stepped += size - 1
+        dataloader_iter.data_fetcher._batch_idx = self.global_step - 1
+
+    def _check_finite(self, losses: list[Tensor], first: int) -> None:
+        """Raise TrainingDiverged naming the first step whose loss is NaN or infinite.
+
+        One device sync per group, not per step; no checkpoint is written inside a group, so
+        the weights a non-finite loss spoils never reach one.
+        """
+        finite = torch.isfinite(torch.stack(losses))  # (size,)
+        if not finite.all():
+            bad = int((~finite).nonzero()[0])
+            raise TrainingDiverged(first + bad, losses[bad].item())
 
     def _evaluation_step(self, batch: tuple[Tensor, ...], stage: str) -> None:
         loss, metrics = self.shared_step(batch)
@@ -111,17 +154,6 @@ class LSTMModule(pl.LightningModule):
 
     def test_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> None:
         self._evaluation_step(batch, "test")
-
-    def configure_gradient_clipping(
-        self,
-        optimizer: Any,
-        gradient_clip_val: float | None = None,
-        gradient_clip_algorithm: str | None = None,
-    ) -> None:
-        # Lightning calls this every step; with clipping off (trainer.gradient_clip_val unset,
-        # the default) its argument checks are all it would do.
-        if gradient_clip_val:
-            self.clip_gradients(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     def configure_optimizers(self) -> Any:
         optimizer = build_optimizer(self.parameters(), **self.optimizer_cfg)
