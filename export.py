@@ -1,6 +1,6 @@
 """Export a run as ONNX: `python export.py ckpt_path=<run>/checkpoints/best.ckpt`."""
 
-from lstm_lab.export import main
+from lstm_lab.export import cli
 
 if __name__ == "__main__":
-    main()
+    cli()

@@ -104,7 +104,7 @@ def test_a_corrupt_checkpoint_exits_with_one_sentence(runs, tmp_path, capsys):
     assert exit_info.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
-    assert "is not a readable LSTMForecaster checkpoint" in lines[0]
+    assert "is not a readable checkpoint" in lines[0]
 
 
 @pytest.mark.parametrize(

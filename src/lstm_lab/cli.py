@@ -7,9 +7,12 @@ are user mistakes, so they are caught here and reported in one sentence instead.
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import functools
 import logging
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -19,6 +22,7 @@ from typing import Any, TypeVar
 import yaml
 
 from lstm_lab.errors import ConfigError, TrainingDiverged
+from lstm_lab.run_dirs import RUN_RECORDS, discard_refused_run, is_other_rank
 from lstm_lab.sweep.resume import sweep_argv
 
 T = TypeVar("T")
@@ -64,47 +68,196 @@ def check_group_choices(overrides: list[str], config_dir: Path, extra: list[Path
                 )
 
 
-def check_output_dir(overrides: list[str]) -> None:
-    """The folder runs will be written under must be creatable and writable."""
-    target = Path("outputs")
-    for override in overrides:
-        parts = _split(override)
-        if parts and parts[0] in ("hydra.run.dir", "hydra.sweep.dir", "paths.log_dir"):
-            target = Path(parts[1])
+# Keys that name a folder a command writes under.
+OUTPUT_KEYS = ("hydra.run.dir", "hydra.sweep.dir", "paths.log_dir", "paths.output_dir")
+
+
+def check_writable(key: str, target: Path) -> None:
+    """`target` can be created and written; the probe leaves no folder or file behind."""
+    target = target.expanduser()
+    missing = []
+    probe = target.absolute()
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
     try:
         target.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=target):
             pass
     except OSError as error:
         raise ConfigError(
-            f"cannot write runs under {target} ({error.strerror.lower()}): choose a writable "
-            "folder with hydra.run.dir=<folder> or paths.log_dir=<folder>."
+            f"cannot write under {key}={target} ({(error.strerror or str(error)).lower()}): "
+            f"set {key}=<a folder you can write to>."
         ) from None
+    finally:
+        for folder in missing:  # deepest first: only what this probe created
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def check_output_dir(overrides: list[str]) -> None:
+    """Every folder runs will be written under must be creatable and writable."""
+    targets = {"paths.log_dir": Path("outputs")}
+    for override in overrides:
+        parts = _split(override)
+        if parts and parts[0] in OUTPUT_KEYS:
+            targets[parts[0]] = Path(parts[1].strip("'\""))
+    for key, target in targets.items():
+        check_writable(key, target)
+
+
+def check_run_dir_is_new(overrides: list[str]) -> None:
+    """hydra.run.dir= must not name a folder that holds another run (resume= continues one)."""
+    if is_other_rank():
+        return  # Lightning starts DDP ranks 1, 2, ... in rank 0's folder
+    for override in overrides:
+        parts = _split(override)
+        if parts and parts[0] == "hydra.run.dir":
+            folder = Path(parts[1].strip("'\"")).expanduser()
+            if any((folder / name).exists() for name in RUN_RECORDS):
+                raise ConfigError(
+                    f"hydra.run.dir={folder} already holds a run; continue it with "
+                    f"resume={folder}, or choose a new folder (or leave hydra.run.dir out)."
+                )
+
+
+def check_keys(overrides: list[str], config_name: str, config_dir: Path) -> None:
+    """Every `key=value` must name a setting the config has (Hydra would print a traceback)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+    from omegaconf import DictConfig, OmegaConf
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except HydraException as error:
+        first = str(error).strip().splitlines()[0]
+        raise ConfigError(f"cannot read the command line ({first}): write key=value.") from None
+    groups = []
+    for override in parsed:
+        group = (config_dir / override.key_or_group).is_dir() or "/" in override.key_or_group
+        if group and not override.is_delete():
+            value = (
+                next(iter(override.sweep_string_iterator()), None)
+                if (override.is_sweep_override())
+                else override.value()
+            )
+            groups.append(f"{override.get_key_element()}={value}")
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(str(config_dir), version_base="1.3"):
+        cfg = compose(config_name, overrides=groups, return_hydra_config=True)
+    GlobalHydra.instance().clear()
+    for override in parsed:
+        key = override.key_or_group
+        if override.is_add() or override.is_force_add() or (config_dir / key).is_dir():
+            continue
+        if "/" in key or override.is_delete():
+            continue  # a group of Hydra's own (hydra/launcher=...), which Hydra checks
+        parent_key, _, name = key.rpartition(".")
+        parent = OmegaConf.select(cfg, parent_key) if parent_key else cfg
+        if isinstance(parent, DictConfig) and name in parent:
+            continue
+        if isinstance(parent, DictConfig) and not OmegaConf.is_struct(parent):
+            continue  # an open mapping (e.g. a sweeper's params) takes new keys
+        known = dotted_keys(cfg, hydra=key.startswith("hydra."))
+        close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(close)}?" if close else "check its spelling"
+        raise ConfigError(f"{override.input_line} names no setting of {config_name}.yaml: {hint}")
+
+
+def dotted_keys(cfg: Any, hydra: bool) -> list[str]:
+    """Every key of `cfg` as `a.b.c`, the hydra node only when asked."""
+    from omegaconf import DictConfig
+
+    keys = []
+
+    def walk(node: Any, prefix: str) -> None:
+        for name in list(node):
+            if not prefix and (name == "hydra") != hydra:
+                continue
+            key = f"{prefix}{name}"
+            keys.append(key)
+            child = node._get_node(name)
+            if isinstance(child, DictConfig) and not child._is_missing() and not child._is_none():
+                walk(child, f"{key}.")
+
+    walk(cfg, "")
+    return keys
+
+
+# The overrides `resume=` may replay from a run folder: values of existing settings only.
+UNSAFE_REPLAY = re.compile(r"(^|\.)_(target|args|partial|recursive|convert)_($|\.)|^hydra[./]")
+
+
+def saved_overrides(run_dir: Path, given: set[str]) -> list[str]:
+    """A run folder's own overrides, refused if they could name code rather than values."""
+    try:
+        saved = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text()) or []
+    except (OSError, yaml.YAMLError):
+        saved = None
+    if not isinstance(saved, list) or not all(isinstance(o, str) for o in saved):
+        raise ConfigError(
+            f"resume={run_dir}: .hydra/overrides.yaml is not the list train.py writes; "
+            "pass the folder that `python train.py` printed as Run dir."
+        )
+    for override in saved:
+        parts = _split(override)
+        key = parts[0] if parts else override
+        if (
+            parts is None
+            or override.startswith(("+", "~"))
+            or UNSAFE_REPLAY.search(key)
+            or ("${" in parts[1])
+        ):
+            raise ConfigError(
+                f"resume={run_dir} would replay {override!r} from .hydra/overrides.yaml, which "
+                "is not a plain setting train.py writes; a run folder is data, so it is refused."
+            )
+    return [o for o in saved if (parts := _split(o)) and parts[0] not in given | {"ckpt_path"}]
 
 
 def resume_overrides(run_dir: Path, overrides: list[str]) -> list[str]:
     """Overrides that continue the run in `run_dir`: its own, the user's, its last checkpoint."""
-    run_dir = run_dir.absolute()
-    saved = run_dir / ".hydra" / "overrides.yaml"
-    checkpoint = run_dir / "checkpoints" / "last.ckpt"
-    if not saved.is_file() or not checkpoint.is_file():
+    from lstm_lab.checkpoints import read_checkpoint
+
+    run_dir = run_dir.expanduser().absolute()
+    if not (run_dir / ".hydra" / "overrides.yaml").is_file():
         raise ConfigError(
             f"resume={run_dir} is not a run folder with .hydra/overrides.yaml and "
             "checkpoints/last.ckpt: pass the folder that `python train.py` printed as Run dir."
         )
     given = {parts[0] for o in overrides if (parts := _split(o))}
-    original = [
-        o
-        for o in yaml.safe_load(saved.read_text()) or []
-        if (parts := _split(o)) and parts[0] not in given | {"ckpt_path"}
-    ]
-    return [*original, *overrides, f"ckpt_path={checkpoint}", f"hydra.run.dir={run_dir}"]
+    original = saved_overrides(run_dir, given)
+    checkpoint = run_dir / "checkpoints" / "last.ckpt"
+    if "ckpt_path" not in given:
+        if not checkpoint.is_file():
+            raise ConfigError(
+                f"resume={run_dir} has no checkpoints/last.ckpt to continue from: pass the "
+                "folder that `python train.py` printed as Run dir."
+            )
+        try:
+            read_checkpoint(checkpoint, "resume")
+        except ConfigError as error:
+            best = run_dir / "checkpoints" / "best.ckpt"
+            try:
+                read_checkpoint(best, "resume")
+            except ConfigError:
+                raise error from None
+            raise ConfigError(
+                f"resume={run_dir}: checkpoints/last.ckpt is damaged, but checkpoints/best.ckpt "
+                f"is intact: continue from it with resume={run_dir} ckpt_path={best}."
+            ) from None
+        overrides = [*overrides, f"ckpt_path={checkpoint}"]
+    return [*original, *overrides, f"hydra.run.dir={run_dir}"]
 
 
-def prepare_argv(argv: list[str], config_dir: Path) -> list[str]:
+def prepare_argv(argv: list[str], config_dir: Path, config_name: str = "train") -> list[str]:
     """Expand `resume=` and check what Hydra would otherwise report with a stack trace."""
-    args = sweep_argv(argv[1:])  # resume=<sweep dir>, and a re-run sweep must match its folder
-    resume = [a for a in args if a.startswith("resume=")]
+    args = argv[1:]
+    if config_name == "train":
+        args = sweep_argv(args)  # resume=<sweep dir>, and a re-run sweep must match its folder
+    resume = [a for a in args if a.startswith("resume=")] if config_name == "train" else []
     if resume:
         args = [a for a in args if not a.startswith("resume=")]
         overrides = [a for a in args if _split(a) and not a.startswith("-")]
@@ -115,8 +268,25 @@ def prepare_argv(argv: list[str], config_dir: Path) -> list[str]:
     extra = [Path(b) for a, b in zip(args, args[1:], strict=False) if a in ("--config-dir", "-cd")]
     extra += [Path(a.split("=", 1)[1]) for a in args if a.startswith("--config-dir=")]
     check_group_choices(overrides, config_dir, extra)
-    check_output_dir(overrides)
+    if not extra:  # keys of groups from another folder are Hydra's to check
+        check_keys(overrides, config_name, config_dir)
+    if config_name == "train":
+        check_output_dir(overrides)
+        if not resume:
+            check_run_dir_is_new(overrides)
     return [argv[0], *args]
+
+
+def launch(main: Callable[[], Any], config_name: str) -> None:
+    """Run a Hydra `main` after the command-line checks, a mistake ending in one sentence."""
+    from lstm_lab.config import CONFIG_DIR
+
+    try:
+        sys.argv = prepare_argv(sys.argv, Path(CONFIG_DIR), config_name)
+    except ConfigError as error:
+        report(error)
+        sys.exit(2)
+    main()
 
 
 def report(error: Exception) -> None:
@@ -140,6 +310,8 @@ def one_sentence_errors(function: Callable[..., T]) -> Callable[..., T]:
         try:
             return function(*args, **kwargs)
         except (ConfigError, TrainingDiverged) as error:
+            if isinstance(error, ConfigError):
+                discard_refused_run()
             report(error)
             sys.exit(2 if isinstance(error, ConfigError) else 1)
 

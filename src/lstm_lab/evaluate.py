@@ -16,24 +16,23 @@ import hydra
 import torch
 from omegaconf import DictConfig
 
-from lstm_lab.cli import one_sentence_errors
+from lstm_lab.cli import launch, one_sentence_errors
 from lstm_lab.config import CONFIG_DIR
-from lstm_lab.errors import ConfigError
 from lstm_lab.finished_run import load_run
 from lstm_lab.io import format_table, write_json
+from lstm_lab.validation import check_bool, check_int, check_writable_dir
 
 log = logging.getLogger(__name__)
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Rescore a finished run; returns the metrics written to `<run>/eval/metrics.json`."""
-    if cfg.get("num_threads"):
-        torch.set_num_threads(cfg.num_threads)
-    if cfg.n_sequences < 0:
-        raise ConfigError(f"n_sequences={cfg.n_sequences} must be zero or more.")
+    check_int("n_sequences", cfg.n_sequences, minimum=0)
+    check_bool("plot", cfg.plot)
+    if cfg.get("num_threads") is not None:
+        torch.set_num_threads(check_int("num_threads", cfg.num_threads))
     run = load_run(cfg.get("ckpt_path"), cfg.get("run_dir"))
-    out = run.dir / "eval"
-    out.mkdir(exist_ok=True)
+    out = check_writable_dir("eval/", run.dir / "eval")
     print(f"Evaluating {run.ckpt_path}")
     metrics: dict[str, Any] = run.datamodule.evaluate(
         run.model, out, name=run.name, plot=cfg.plot, n_sequences=cfg.n_sequences
@@ -48,3 +47,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
 main = hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="eval")(
     one_sentence_errors(evaluate)
 )
+
+
+def cli() -> None:
+    """`python eval.py ...`: one-sentence errors for mistakes Hydra would print as a traceback."""
+    launch(main, "eval")

@@ -19,10 +19,11 @@ import torch
 from omegaconf import DictConfig
 from torch import Tensor
 
-from lstm_lab.cli import one_sentence_errors
+from lstm_lab.cli import launch, one_sentence_errors
 from lstm_lab.config import CONFIG_DIR
 from lstm_lab.errors import ConfigError
 from lstm_lab.finished_run import load_run
+from lstm_lab.validation import check_bool, check_int, check_writable_dir
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +95,17 @@ def onnx_outputs(path: Path, x: Tensor) -> Tensor:
 
 def export(cfg: DictConfig) -> Path:
     """Export a finished run's checkpoint; returns the .onnx path."""
-    if cfg.get("num_threads"):
-        torch.set_num_threads(cfg.num_threads)
+    check_bool("check", cfg.check)
+    if cfg.get("num_threads") is not None:
+        torch.set_num_threads(check_int("num_threads", cfg.num_threads))
+    if cfg.get("output") is not None and not str(cfg.output).endswith(".onnx"):
+        raise ConfigError(f"output={cfg.output} is invalid: name a file ending in .onnx.")
     run = load_run(cfg.get("ckpt_path"), cfg.get("run_dir"))
     x, _ = run.datamodule.test
     default = run.dir / "export" / f"{run.ckpt_path.stem}.onnx"
-    path = export_onnx(run.model, x[:2], Path(cfg.output) if cfg.get("output") else default)
+    path = Path(cfg.output) if cfg.get("output") else default
+    check_writable_dir("the .onnx file", path.parent)
+    path = export_onnx(run.model, x[:2], path)
     print(f"Wrote {path} (input {INPUT_NAME!r}: {tuple(x.shape[1:])} per item, any batch size)")
     if cfg.check:
         with torch.no_grad():
@@ -114,3 +120,8 @@ def export(cfg: DictConfig) -> Path:
 main = hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="export")(
     one_sentence_errors(export)
 )
+
+
+def cli() -> None:
+    """`python export.py ...`: one-sentence errors for mistakes Hydra would print as a traceback."""
+    launch(main, "export")

@@ -6,13 +6,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytorch_lightning as pl
+import yaml
 from hydra.utils import get_class
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
+from lstm_lab.checkpoints import check_checkpoint_file, read_checkpoint
 from lstm_lab.config import instantiate
 from lstm_lab.errors import ConfigError
 
 CHECKPOINT_NAMES = ("best.ckpt", "last.ckpt")
+# The only classes a run folder may name: a folder is data, so its .hydra/config.yaml is
+# checked against these before anything is imported or called.
+ALLOWED_TARGETS = {
+    "data": ("lstm_lab.data.CumsumDataModule", "lstm_lab.data.FunctionDataModule"),
+    "model": (
+        "lstm_lab.models.LSTMSequenceClassifier",
+        "lstm_lab.models.LSTMRegressor",
+        "lstm_lab.models.LSTMForecaster",
+    ),
+}
+# Keys through which Hydra's instantiate would call or import something.
+INSTANTIATE_KEYS = ("_target_", "_args_", "_partial_", "_recursive_", "_convert_")
 
 
 @dataclass
@@ -29,12 +43,7 @@ class Run:
 def locate(ckpt_path: str | None, run_dir: str | None) -> tuple[Path, Path]:
     """(run folder, checkpoint) from either value; the run folder holds `.hydra/config.yaml`."""
     if ckpt_path:
-        ckpt = Path(ckpt_path).expanduser().resolve()
-        if not ckpt.is_file():
-            raise ConfigError(
-                f"ckpt_path={ckpt_path} does not exist; point it at a run's "
-                "checkpoints/best.ckpt or checkpoints/last.ckpt."
-            )
+        ckpt = check_checkpoint_file(ckpt_path).resolve()
         if run_dir:
             run = Path(run_dir).expanduser().resolve()
         else:
@@ -59,18 +68,60 @@ def locate(ckpt_path: str | None, run_dir: str | None) -> tuple[Path, Path]:
     return run, ckpt
 
 
+def unsafe_paths(node: object, where: str) -> list[str]:
+    """Paths below `node` where instantiate would import or call, or a resolver would run."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in INSTANTIATE_KEYS:
+                found.append(f"{where}.{key}")
+            found += unsafe_paths(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += unsafe_paths(value, f"{where}[{i}]")
+    elif isinstance(node, str) and "${" in node:
+        found.append(where)
+    return found
+
+
+def saved_config(run: Path) -> dict:
+    """A run's .hydra/config.yaml, refused unless its data and model name only lstm-lab's own
+    classes with plain values (read as YAML: nothing is imported or resolved)."""
+    path = run / ".hydra" / "config.yaml"
+    try:
+        saved = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        saved = None
+    nodes = {
+        group: (saved or {}).get(group) if isinstance(saved, dict) else None
+        for group in ALLOWED_TARGETS
+    }
+    for group, node in nodes.items():
+        target = node.get("_target_") if isinstance(node, dict) else None
+        if target not in ALLOWED_TARGETS[group]:
+            raise ConfigError(
+                f"{path} names {group} {target!r}, not one of lstm-lab's own "
+                f"({', '.join(ALLOWED_TARGETS[group])}); a run folder is data, so it is refused."
+            )
+        rest = {key: value for key, value in node.items() if key != "_target_"}
+        unsafe = unsafe_paths(rest, group)
+        if unsafe:
+            raise ConfigError(
+                f"{path} sets {unsafe[0]}, which would import, call or resolve something; "
+                "a run folder is data, so it is refused."
+            )
+    return saved
+
+
 def load_run(ckpt_path: str | None = None, run_dir: str | None = None) -> Run:
     """Rebuild a run's datamodule from its saved config and its model from the checkpoint."""
     run, ckpt = locate(ckpt_path, run_dir)
-    saved = OmegaConf.load(run / ".hydra" / "config.yaml")
-    # Only these nodes are resolved: the rest refers to ${hydra:...}, which exists only
-    # inside the training process.
-    data_cfg = OmegaConf.create(OmegaConf.to_container(saved.data, resolve=True))
-    model_cfg: DictConfig = saved.model
-    datamodule = instantiate(data_cfg)
-    model_cls = get_class(model_cfg._target_)
+    saved = saved_config(run)
+    read_checkpoint(ckpt)  # plain tensors and values only, before Lightning reads it
+    datamodule = instantiate(OmegaConf.create(saved["data"]))
+    model_cls = get_class(saved["model"]["_target_"])
     # Runs from before model.steps_per_execution lack it; it matters only in training.
-    extra = {} if "steps_per_execution" in model_cfg else {"steps_per_execution": 1}
+    extra = {} if "steps_per_execution" in saved["model"] else {"steps_per_execution": 1}
     try:
         model = model_cls.load_from_checkpoint(ckpt, map_location="cpu", weights_only=True, **extra)
     except Exception as error:

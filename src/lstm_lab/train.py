@@ -8,7 +8,6 @@ no edit here.
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,8 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from lstm_lab.callbacks.run_status import total_fit_seconds
-from lstm_lab.cli import one_sentence_errors, prepare_argv, report
+from lstm_lab.checkpoints import check_fits
+from lstm_lab.cli import launch, one_sentence_errors
 from lstm_lab.config import CONFIG_DIR, instantiate
 from lstm_lab.errors import ConfigError, TrainingDiverged, TrialPruned
 from lstm_lab.io import format_table, write_json
@@ -58,7 +58,9 @@ def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, pl.LightningModule, 
 def test(trainer: pl.Trainer, model: pl.LightningModule, datamodule: Any) -> dict[str, float]:
     """Test metrics of the best checkpoint, plus the task's own (datamodule.extra_test_metrics)."""
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-    trainer.test(model, datamodule=datamodule, ckpt_path=best or None, verbose=False)
+    trainer.test(
+        model, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True
+    )
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")}
     extra = {k: v for k, v in datamodule.extra_test_metrics(model).items() if k not in metrics}
     if extra:
@@ -104,8 +106,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         cfg.get("seed"),
         cfg.paths.output_dir,
     )
+    if cfg.get("ckpt_path"):
+        check_fits(model, cfg.ckpt_path)
     start = time.perf_counter()
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    # weights_only: a checkpoint is data, whoever wrote it.
+    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
     fit_seconds = time.perf_counter() - start
     metrics: dict[str, Any] = test(trainer, model, datamodule) if cfg.get("test") else {}
     if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_score is not None:
@@ -165,9 +170,4 @@ main = hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train
 def cli() -> None:
     """`python train.py ...`: one-sentence errors for mistakes Hydra would print as a traceback."""
     quiet_third_party()
-    try:
-        sys.argv = prepare_argv(sys.argv, Path(CONFIG_DIR))
-    except ConfigError as error:
-        report(error)
-        sys.exit(2)
-    main()
+    launch(main, "train")

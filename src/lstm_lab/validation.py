@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import os
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+import yaml
+
 from lstm_lab.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:
@@ -42,6 +50,29 @@ def check_float(
     return float(number)
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """true or false."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name}={value!r} is invalid: set {name} to true or false.")
+    return value
+
+
+def check_writable_dir(name: str, folder: Any) -> Path:
+    """A folder this process can create and write into (it is created)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        reason = (error.strerror or str(error)).lower()
+        raise ConfigError(
+            f"cannot write {name} into {folder} ({reason}): copy the run somewhere writable "
+            "or choose another output."
+        ) from None
+    return folder
+
+
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     """One of a fixed set of names."""
     choices = tuple(choices)
@@ -64,6 +95,7 @@ def check_run_config(cfg: Any) -> None:
     trainer = cfg.trainer
     check_choice("trainer.accelerator", trainer.accelerator, ACCELERATORS)
     check_int("trainer.max_steps", trainer.max_steps)
+    clamp_val_check_interval(cfg)
     check_int("trainer.val_check_interval", trainer.val_check_interval, 1, trainer.max_steps)
     check_int("trainer.log_every_n_steps", trainer.log_every_n_steps)
     if trainer.get("gradient_clip_val") is not None:
@@ -80,6 +112,105 @@ def check_run_config(cfg: Any) -> None:
             "raise data.batch_size instead."
         )
     check_accelerator(trainer.accelerator)
+    check_model_fits_data(cfg)
+    check_memory(cfg)
+    if cfg.get("ckpt_path"):
+        from lstm_lab.checkpoints import read_checkpoint
+
+        read_checkpoint(cfg.ckpt_path)
+
+
+def given_on_command_line(key: str) -> bool:
+    """Whether the user set `key` in this command (not an experiment or preset file)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return False
+    return any(o.split("=", 1)[0].lstrip("+") == key for o in HydraConfig.get().overrides.task)
+
+
+def clamp_val_check_interval(cfg: Any) -> None:
+    """A run shortened with trainer.max_steps alone validates at its end rather than failing."""
+    trainer = cfg.trainer
+    interval, steps = trainer.val_check_interval, trainer.max_steps
+    if (
+        isinstance(interval, int)
+        and interval > steps
+        and not given_on_command_line("trainer.val_check_interval")
+    ):
+        log.info(
+            "trainer.val_check_interval=%d is more than trainer.max_steps=%d: validating "
+            "every %d steps instead",
+            interval,
+            steps,
+            steps,
+        )
+        trainer.val_check_interval = steps
+
+
+def check_model_fits_data(cfg: Any) -> None:
+    """The model's task (its class attribute `task`) is the datamodule's: caught before building."""
+    from hydra.utils import get_class
+
+    from lstm_lab.config import CONFIG_DIR
+
+    model_task = getattr(get_class(cfg.model._target_), "task", None)
+    data_task = getattr(get_class(cfg.data._target_), "task", None)
+    if model_task != data_task:
+        fitting = sorted(
+            p.stem
+            for p in (Path(CONFIG_DIR) / "model").glob("[!_]*.yaml")
+            if getattr(get_class(yaml.safe_load(p.read_text())["_target_"]), "task", None)
+            == data_task
+        )
+        raise ConfigError(
+            f"model {cfg.model._target_.rsplit('.', 1)[-1]} predicts {model_task} but "
+            f"data {cfg.data._target_.rsplit('.', 1)[-1]} holds {data_task}: use "
+            f"model={' or model='.join(fitting)} with this data, or an experiment made for it."
+        )
+
+
+def check_memory(cfg: Any) -> None:
+    """Refuse, with the estimate, a model or batch that cannot fit in this machine's memory."""
+    import torch
+
+    model, data = cfg.model, cfg.data
+    hidden = check_int("model.hidden_size", model.hidden_size)
+    layers = check_int("model.num_layers", model.num_layers)
+    batch = check_int("data.batch_size", data.batch_size)
+    inputs = check_int("model.input_size", model.get("input_size", 1))
+    steps = data.get("n_timesteps") or data.get("lookback") or 1
+    directions = 2 if model.get("bidirectional") else 1
+    width = hidden * directions
+    weights = directions * 4 * (hidden * (inputs + hidden) + 2 * hidden)
+    weights += (layers - 1) * directions * 4 * (hidden * (width + hidden) + 2 * hidden)
+    # float32: weights, gradients and two Adam moments; per step and layer the four gates,
+    # cell, hidden and tanh(cell) kept for the backward pass, and about as much in gradients.
+    estimate = 4 * (4 * weights + 2 * batch * steps * (inputs + layers * width * 7))
+    accelerator = cfg.trainer.get("accelerator", "auto")
+    on_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+    if on_gpu:
+        available, where = torch.cuda.mem_get_info()[1], "the GPU has"
+    else:
+        available, where = (
+            os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
+            "this machine has",
+        )
+    if estimate > available:
+        raise ConfigError(
+            f"model.hidden_size={hidden} with data.batch_size={batch} needs about "
+            f"{format_bytes(estimate)} to train and {where} {format_bytes(available)}: "
+            "lower model.hidden_size or data.batch_size."
+        )
+
+
+def format_bytes(n: float) -> str:
+    """1536 -> '1.5 KiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}" if n < 1000 else f"{n:,.0f} {unit}"
+        n /= 1024
+    return f"{n:.3g} PiB"
 
 
 def check_accelerator(accelerator: str) -> None:

@@ -19,6 +19,7 @@ import inspect
 import logging
 import math
 import os
+import sys
 import time
 import warnings
 from collections.abc import Sequence
@@ -67,6 +68,8 @@ log = logging.getLogger(__name__)
 # Seconds between a waiting worker's looks at the study: it exits (and writes the summary)
 # at most this long after the last trial ends; a look is one small sqlite read.
 WAIT_POLL = 1.0
+# Study attribute listing the fixed overrides every trial of the study ran with.
+FIXED = "fixed_overrides"
 
 # The job's callback that reports to the pruner (listed in configs/hparams_search/*.yaml).
 PRUNING_CALLBACK = "lstm_lab.sweep.pruning.OptunaPruning"
@@ -274,6 +277,7 @@ class OptunaSweeper(Sweeper):
             self.total = min(self.n_trials, math.prod(len(v) for v in grid(space).values()))
         with claim_lock(sweep_dir):  # two workers starting together create one study
             study = self._open_study()
+        self._check_fixed(study, fixed)
         finished, running = counted(study.get_trials(deepcopy=False))
         log.info(
             "Optuna study %r (%s): %d of %d trials done, %d running elsewhere",
@@ -301,6 +305,23 @@ class OptunaSweeper(Sweeper):
             time.sleep(WAIT_POLL)
         self._report_best(study, fixed, sweep_dir)
         return returns
+
+    def _check_fixed(self, study: optuna.Study, fixed: list[str]) -> None:
+        """A study's trials share their fixed overrides: another budget would mix results."""
+        from lstm_lab.cli import report
+
+        stored = study.user_attrs.get(FIXED)
+        if stored is None:
+            study.set_user_attr(FIXED, sorted(fixed))
+            return
+        if sorted(stored) != sorted(fixed):
+            report(
+                f"Optuna study {self.study_name!r} in {self.storage} was run with "
+                f"{' '.join(stored) or 'no fixed overrides'}, this command sets "
+                f"{' '.join(sorted(fixed)) or 'none'}: repeat its overrides to continue it, or "
+                "start a new study with hydra.sweeper.study_name=<new name>."
+            )
+            sys.exit(2)
 
     def _run(
         self, study: optuna.Study, trials: list[optuna.Trial], fixed: list[str]

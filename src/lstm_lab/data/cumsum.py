@@ -30,6 +30,9 @@ def make_sequences(
 class CumsumDataModule(TaskDataModule):
     """Fresh random training sequences every batch; fixed, seeded validation and test sets."""
 
+    # What it holds; train.py refuses a model whose task is not the data's.
+    task = "sequence labels"
+
     def __init__(
         self,
         *,

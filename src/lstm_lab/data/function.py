@@ -32,6 +32,9 @@ class FunctionDataModule(TaskDataModule):
     for models trained on multi-step forecasts; test windows always carry the next value only.
     """
 
+    # What it holds; train.py refuses a model whose task is not the data's.
+    task = "next values"
+
     def __init__(
         self,
         *,
@@ -69,17 +72,18 @@ class FunctionDataModule(TaskDataModule):
 
     def _build(self) -> None:
         self.xs, ys = make_series(self.fn, self.noise_std, self.noise_seed)
-        x, y = make_windows(ys, self.lookback)
-        split = int(len(x) * self.train_ratio)  # the seed's split position
+        n_windows = max(len(ys) - self.lookback, 0)
+        split = int(n_windows * self.train_ratio)  # the seed's split position
         n_val = round(split * self.val_fraction)
         n_train = split - n_val
-        if n_train < 1 or len(x) - split < 1 or (self.val_fraction > 0 and n_val < 1):
+        if n_train < 1 or n_windows - split < 1 or (self.val_fraction > 0 and n_val < 1):
             raise ConfigError(
                 f"data.lookback={self.lookback}, data.train_ratio={self.train_ratio} and "
                 f"data.val_fraction={self.val_fraction} leave {n_train} training, {n_val} "
-                f"validation and {len(x) - split} test windows of the {len(ys)}-point series: "
+                f"validation and {n_windows - split} test windows of the {len(ys)}-point series: "
                 "use a shorter lookback or ratios that leave every part at least one window."
             )
+        x, y = make_windows(ys, self.lookback)
         # Every window of a part needs `horizon` targets inside that part.
         limit, part = (n_val, "validation") if n_val else (n_train, "training")
         if not 1 <= self.horizon <= limit:

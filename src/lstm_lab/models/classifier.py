@@ -12,6 +12,8 @@ class LSTMSequenceClassifier(LSTMModule):
     """(Bi)LSTM with a shared per-step linear head; BCE; per-step and whole-sequence accuracy."""
 
     output_name = "logits"
+    # What it predicts; train.py refuses a model whose task is not the data's.
+    task = "sequence labels"
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, T, input_size) sequences -> (B, T) logits, one per step."""

@@ -20,6 +20,8 @@ class LSTMRegressor(LSTMModule):
     """
 
     output_name = "prediction"
+    # What it predicts; train.py refuses a model whose task is not the data's.
+    task = "next values"
     # Whether training can use multi-step targets (data.horizon > 1); see LSTMForecaster.
     multi_step = False
 

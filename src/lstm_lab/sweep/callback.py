@@ -33,10 +33,13 @@ class SweepSummary(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         # Imported here: every run loads this callback, only a multirun's end uses them.
+        from lstm_lab.run_dirs import is_other_rank
         from lstm_lab.sweep.jobs import read_jobs
         from lstm_lab.sweep.plot import plot_comparison
         from lstm_lab.sweep.summary import write_summary
 
+        if is_other_rank():
+            return  # DDP ranks 1, 2, ... re-run the sweep's command; rank 0 sums it up
         sweep_dir = Path(config.hydra.sweep.dir).resolve()
         jobs = read_jobs(sweep_dir)
         if not jobs:
