@@ -38,3 +38,25 @@ def unknown_argument(node: DictConfig, name: str) -> ConfigError:
     return ConfigError(
         f"{group}.{name} is not a setting of {node._target_.rsplit('.', 1)[-1]}: {fix}"
     )
+
+
+def load_group_option(name: str) -> DictConfig:
+    """One config group option with its defaults applied, e.g. `model/classifier`."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
+        cfg = compose(name)
+    GlobalHydra.instance().clear()
+    group = name.split("/", 1)[0]
+    return cfg[group]
+
+
+def build(name: str, **overrides: Any) -> Any:
+    """The object a config group option describes, with some values replaced.
+
+    The configs hold the defaults (one place); this builds e.g. a classifier for a test:
+    `build("model/classifier", hidden_size=4)`.
+    """
+    return instantiate(load_group_option(name), **overrides)
