@@ -25,8 +25,12 @@ class RunCheckpoint(ModelCheckpoint):
         if old and new and old != new:
 
             def moved(path: Any) -> Any:
+                # The folder's own copy when it has one (a moved or copied run); a checkpoint
+                # of a run still in place (`ckpt_path=` into a new folder) keeps its own.
                 if isinstance(path, str) and path and Path(path).parent == Path(old):
-                    return str(Path(new) / Path(path).name)
+                    here = Path(new) / Path(path).name
+                    if here.exists() or not Path(path).exists():
+                        return str(here)
                 return path
 
             state_dict = {key: moved(value) for key, value in state_dict.items()}
