@@ -137,6 +137,9 @@ def check_pruned_search(sweep_dir, completed, pruned):
         assert rows[trial.number]["status"] == "pruned"
     best = OmegaConf.load(sweep_dir / "best_params.yaml")
     assert best.trials.pruned == pruned and best.trials.failed == 0
+    summary = (sweep_dir / "summary.md").read_text()
+    total = completed + pruned
+    assert f"{total} jobs: {completed} completed, {pruned} pruned, 0 failed." in summary
     return study
 
 

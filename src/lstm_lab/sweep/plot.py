@@ -27,7 +27,9 @@ def is_grid(groups: list[Group]) -> bool:
 
 def mean_curve(group: Group, tag: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """x (training sequences seen), mean and std over the group's seeds at the common steps."""
-    curves = [(job, dict(read_curve(job.folder, tag))) for job in group.completed]
+    # A pruned trial's curve is drawn too, up to the step where it stopped.
+    drawn = [job for job in group.jobs if job.status in ("completed", "pruned")]
+    curves = [(job, dict(read_curve(job.folder, tag))) for job in drawn]
     curves = [(job, curve) for job, curve in curves if curve]
     if not curves:
         return np.empty(0), np.empty(0), np.empty(0), 0
@@ -46,7 +48,10 @@ def _plot_curves(ax, groups: list[Group], tag: str, colors: list, grid: bool) ->
             continue
         # A search's groups are single jobs with long labels: name them by job number.
         label = f"{group.label} (n={n})" if grid else f"job {group.jobs[0].num}"
-        ax.plot(x, mean, color=color, lw=1.6, label=label)
+        pruned = all(job.status == "pruned" for job in group.jobs)
+        ax.plot(x, mean, color=color, lw=1.6, label=label + (" (pruned)" if pruned else ""))
+        if pruned:  # where the pruner stopped it
+            ax.plot(x[-1:], mean[-1:], marker="x", ms=9, mew=2, color=color, ls="none")
         if n > 1:
             ax.fill_between(
                 x, np.clip(mean - std, 1e-12, None), mean + std, color=color, alpha=0.18
@@ -168,7 +173,9 @@ def plot_comparison(
         ax_metric.set_title(f"final {metric} of each job", fontsize=10)
         ax_metric.set_ylabel(metric)
     ax_metric.grid(alpha=0.3)
-    failed = sum(job.status != "completed" for job in jobs)
-    note = f" ({failed} of {len(jobs)} jobs failed)" if failed else ""
+    failed = sum(job.status not in ("completed", "pruned") for job in jobs)
+    pruned = sum(job.status == "pruned" for job in jobs)
+    notes = [f"{pruned} pruned (x: where)" if pruned else "", f"{failed} failed" if failed else ""]
+    note = f" ({', '.join(filter(None, notes))} of {len(jobs)} jobs)" if pruned or failed else ""
     fig.suptitle(f"{title}{note}")
     return save_figure(fig, path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import logging
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,10 @@ def markdown(
     metrics = metric_names(jobs)
     failed = [job for job in jobs if job.status != "completed"]
     lines = [f"# {title}", ""]
-    lines.append(f"{len(jobs)} jobs: {len(jobs) - len(failed)} completed, {len(failed)} failed.")
+    counts = Counter(job.status for job in jobs)
+    done, pruned = counts.pop("completed", 0), counts.pop("pruned", 0)
+    tally = f"{done} completed, " + (f"{pruned} pruned, " if pruned else "")
+    lines.append(f"{len(jobs)} jobs: {tally}{sum(counts.values())} failed.")
     common = common_overrides(jobs)
     if common:
         lines.append("Every job: " + " ".join(f"`{k}={v}`" for k, v in common.items()) + ".")
