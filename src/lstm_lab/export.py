@@ -23,7 +23,7 @@ from lstm_lab.cli import launch, one_sentence_errors
 from lstm_lab.config import CONFIG_DIR
 from lstm_lab.errors import ConfigError
 from lstm_lab.finished_run import load_run
-from lstm_lab.validation import check_bool, check_int, check_writable_dir
+from lstm_lab.validation import WRITABLE_FIX, check_bool, check_int, check_writable_dir
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def export(cfg: DictConfig) -> Path:
     x, _ = run.datamodule.test
     default = run.dir / "export" / f"{run.ckpt_path.stem}.onnx"
     path = Path(cfg.output) if cfg.get("output") else default
-    check_writable_dir("the .onnx file", path.parent)
+    check_writable_dir(path.parent, f"the .onnx file into {path.parent}", WRITABLE_FIX)
     path = export_onnx(run.model, x[:2], path)
     print(f"Wrote {path} (input {INPUT_NAME!r}: {tuple(x.shape[1:])} per item, any batch size)")
     if cfg.check:

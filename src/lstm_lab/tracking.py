@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -26,6 +25,7 @@ from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
 from lstm_lab.errors import ConfigError, TrainingDiverged
 from lstm_lab.io import write_json
+from lstm_lab.validation import check_writable_dir
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -94,15 +94,8 @@ def _check_reachable(uri: str, artifact_root: str) -> None:
             (Path(uri[len(SQLITE) :]).parent, "logger.mlflow.tracking_uri=sqlite:///<file>"),
             (Path(artifact_root), "logger.mlflow.artifact_root=<folder>"),
         ):
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                with tempfile.TemporaryFile(dir=folder):
-                    pass
-            except OSError as error:
-                raise ConfigError(
-                    f"cannot write the MLflow store under {folder} ({error.strerror.lower()}): "
-                    f"choose a writable place with {key}."
-                ) from None
+            what, fix = f"the MLflow store under {folder}", f"choose a writable place with {key}"
+            check_writable_dir(folder, what, fix)
     elif uri.startswith(("http://", "https://")):
         try:
             with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=ANSWER_SECONDS):

@@ -57,8 +57,15 @@ def check_bool(name: str, value: Any) -> bool:
     return value
 
 
-def check_writable_dir(name: str, folder: Any) -> Path:
-    """A folder this process can create and write into (it is created)."""
+# What eval.py and export.py suggest when a run folder is read-only.
+WRITABLE_FIX = "copy the run somewhere writable or choose another output"
+
+
+def check_writable_dir(folder: Any, what: str, fix: str) -> Path:
+    """A folder this process can create and write into (it is created).
+
+    A failure reads `cannot write <what> (<reason>): <fix>.`
+    """
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -66,10 +73,7 @@ def check_writable_dir(name: str, folder: Any) -> Path:
             pass
     except OSError as error:
         reason = (error.strerror or str(error)).lower()
-        raise ConfigError(
-            f"cannot write {name} into {folder} ({reason}): copy the run somewhere writable "
-            "or choose another output."
-        ) from None
+        raise ConfigError(f"cannot write {what} ({reason}): {fix}.") from None
     return folder
 
 
