@@ -19,9 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from lstm_lab.errors import ConfigError, TrainingDiverged
+from lstm_lab.io import load_yaml, refuse_symlinks
 from lstm_lab.run_dirs import RUN_RECORDS, discard_refused_run, is_other_rank
 from lstm_lab.sweep.resume import sweep_argv
 
@@ -192,10 +191,7 @@ UNSAFE_REPLAY = re.compile(r"(^|\.)_(target|args|partial|recursive|convert)_($|\
 
 def saved_overrides(run_dir: Path, given: set[str]) -> list[str]:
     """A run folder's own overrides, refused if they could name code rather than values."""
-    try:
-        saved = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text()) or []
-    except (OSError, yaml.YAMLError):
-        saved = None
+    saved = load_yaml(run_dir / ".hydra" / "overrides.yaml") or []  # bounded, no aliases
     if not isinstance(saved, list) or not all(isinstance(o, str) for o in saved):
         raise ConfigError(
             f"resume={run_dir}: .hydra/overrides.yaml is not the list train.py writes; "
@@ -227,6 +223,7 @@ def resume_overrides(run_dir: Path, overrides: list[str]) -> list[str]:
             f"resume={run_dir} is not a run folder with .hydra/overrides.yaml and "
             "checkpoints/last.ckpt: pass the folder that `python train.py` printed as Run dir."
         )
+    refuse_symlinks(run_dir)  # Hydra and the run write into it again: never through a link
     given = {parts[0] for o in overrides if (parts := _split(o))}
     original = saved_overrides(run_dir, given)
     checkpoint = run_dir / "checkpoints" / "last.ckpt"

@@ -15,6 +15,7 @@ from torch import Tensor
 
 from lstm_lab.eval_plots import plot_rollouts, plot_step_accuracy
 from lstm_lab.forecast import LABELS, forecast_test_part
+from lstm_lab.io import atomic_text, atomic_write
 
 if TYPE_CHECKING:
     from lstm_lab.data.cumsum import CumsumDataModule
@@ -35,7 +36,7 @@ def forecast_report(
     forecasts = forecast_test_part(model, datamodule)
     metrics = rescore_test_part(model, datamodule.test)
     metrics.update({k: v for k, v in forecasts.metrics().items() if k not in metrics})
-    with (out / "forecasts.csv").open("w", newline="") as file:
+    with atomic_text(out / "forecasts.csv") as file:
         writer = csv.writer(file)
         names = list(forecasts.one_step)
         writer.writerow(
@@ -90,7 +91,7 @@ def step_accuracy_report(
             for e, p in zip(y[i].tolist(), predicted[i].tolist(), strict=True)
         ]
     print("\n".join(lines))
-    (out / "predictions.txt").write_text("\n".join(lines) + "\n")
+    atomic_write(out / "predictions.txt", "\n".join(lines) + "\n")
 
     correct = predicted == y
     step_accuracy = correct.float().mean(dim=0)

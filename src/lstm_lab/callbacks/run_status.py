@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import time
@@ -15,7 +14,7 @@ from hydra.types import RunMode
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from lstm_lab.errors import TrainingDiverged
-from lstm_lab.io import write_json
+from lstm_lab.io import load_json, write_json
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ class RunStatus(pl.Callback):
         record = self.output_dir / "metrics.json"
         # Only a run resumed in its own folder continues the attempts recorded there.
         if trainer.ckpt_path and record.is_file():
-            earlier = json.loads(record.read_text())
+            earlier = load_json(record)
             if earlier.get("status") in ("completed", "interrupted"):
                 self.earlier = earlier
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
+
+from lstm_lab.io import load_json, load_yaml
 
 NOT_FINISHED = "no metrics.json: the job stopped before it finished (see its train.log)"
 
@@ -32,22 +33,23 @@ class Job:
 def read_job(folder: Path) -> Job:
     """A job from the files Hydra and train.py left in its folder."""
     hydra_dir = folder / ".hydra"
-    hydra_cfg = OmegaConf.load(hydra_dir / "hydra.yaml")
+    # Read with bounds (no YAML aliases, no huge files): a sweep folder may come from anyone.
+    hydra_cfg = OmegaConf.create(load_yaml(hydra_dir / "hydra.yaml"))
     overrides = dict(
         override.lstrip("+~").split("=", 1)
-        for override in OmegaConf.load(hydra_dir / "overrides.yaml")
+        for override in load_yaml(hydra_dir / "overrides.yaml")
         if "=" in override
     )
     job = Job(num=int(hydra_cfg.hydra.job.num), folder=folder, overrides=overrides)
     config_file = hydra_dir / "config.yaml"
     if config_file.is_file():
-        batch_size = OmegaConf.select(OmegaConf.load(config_file), "data.batch_size")
+        batch_size = OmegaConf.select(OmegaConf.create(load_yaml(config_file)), "data.batch_size")
         job.batch_size = batch_size if isinstance(batch_size, int) else None
     metrics_file = folder / "metrics.json"
     if not metrics_file.is_file():
         job.error = NOT_FINISHED
         return job
-    record: dict[str, Any] = json.loads(metrics_file.read_text())
+    record: dict[str, Any] = load_json(metrics_file)
     job.status = str(record.pop("status", "completed"))
     job.error = str(record.pop("error", ""))
     job.metrics = {k: float(v) for k, v in record.items() if isinstance(v, int | float)}

@@ -7,17 +7,17 @@ overrides) and one folder per job whose metrics.json says how that job ended.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import torch
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from lstm_lab.checkpoints import read_checkpoint
 from lstm_lab.errors import ConfigError
+from lstm_lab.io import load_json, load_yaml, refuse_symlinks
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def _is_hydra(override: str) -> bool:
 
 def stored_overrides(sweep_dir: Path) -> tuple[list[str], list[str]]:
     """(task overrides, hydra overrides) the sweep in `sweep_dir` was started with."""
-    saved = OmegaConf.load(sweep_dir / "multirun.yaml").hydra.overrides
+    saved = OmegaConf.create(load_yaml(sweep_dir / "multirun.yaml")).hydra.overrides
     return list(saved.task), list(saved.hydra)
 
 
@@ -66,6 +66,7 @@ def sweep_argv(args: list[str]) -> list[str]:
         sweep_dir = Path(resume[-1].split("=", 1)[1]).expanduser().absolute()
         if not (sweep_dir / "multirun.yaml").is_file():
             return args  # a run folder: the run-level resume handles it
+        refuse_symlinks(sweep_dir)  # the sweep writes into it again: never through a link
         args = [a for a in args if not a.startswith("resume=")]
         given = [a for a in args if _key(a) and not _is_hydra(a)]
         check_same_sweep(sweep_dir, given, replaying=True)
@@ -80,13 +81,14 @@ def sweep_argv(args: list[str]) -> list[str]:
     if set(args) & set(MULTIRUN_FLAGS):
         dirs = [a.split("=", 1)[1] for a in args if _key(a) == "hydra.sweep.dir"]
         if dirs and (Path(dirs[-1]) / "multirun.yaml").is_file():
+            refuse_symlinks(Path(dirs[-1]), "hydra.sweep.dir")
             check_same_sweep(Path(dirs[-1]), [a for a in args if _key(a) and not _is_hydra(a)])
     return args
 
 
 def _record(folder: Path) -> dict[str, Any]:
     metrics = folder / "metrics.json"
-    return json.loads(metrics.read_text()) if metrics.is_file() else {}
+    return load_json(metrics) if metrics.is_file() else {}
 
 
 def _checkpoint_step(checkpoint: Path) -> int | None:
@@ -94,10 +96,9 @@ def _checkpoint_step(checkpoint: Path) -> int | None:
     if not checkpoint.is_file():
         return None
     try:
-        return int(torch.load(checkpoint, map_location="cpu", weights_only=True)["global_step"])
-    except Exception as error:  # e.g. cut short by a kill while it was written
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
-        log.warning("%s cannot be read (%s); this job starts over.", checkpoint, reason)
+        return int(read_checkpoint(checkpoint, "resume")["global_step"])
+    except (ConfigError, KeyError, TypeError, ValueError) as error:  # e.g. cut short by a kill
+        log.warning("%s; this job starts over.", str(error).rstrip("."))
         return None
 
 
