@@ -9,6 +9,7 @@ memory-mapped (`mmap=True`): their bytes are only read when a shape-checked copy
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import zipfile
@@ -166,9 +167,13 @@ class RunCheckpointIO(TorchCheckpointIO):
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None):
         path = Path(path)
+        # Serialised in memory first (as Lightning does): torch.save into a file reports a
+        # failed write as a RuntimeError of its zip writer, not as the OSError it is.
+        buffer = io.BytesIO()
+        torch.save(checkpoint, buffer)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, lambda file: torch.save(checkpoint, file))
+            atomic_write(path, buffer.getbuffer())
         except OSError as error:
             kept = f"the earlier {path.name} is kept" if path.exists() else "nothing was written"
             raise ConfigError(

@@ -76,17 +76,11 @@ def locate(ckpt_path: str | None, run_dir: str | None) -> tuple[Path, Path]:
 
 
 def run_folder(run_dir: str) -> Path:
-    """`run_dir=` as an absolute folder, or one sentence."""
+    """`run_dir=` as an absolute path, or one sentence."""
     try:
-        run = Path(run_dir).expanduser().resolve()
-        is_dir = run.is_dir()
-    except (OSError, RuntimeError) as error:
+        return Path(run_dir).expanduser().resolve()
+    except (OSError, RuntimeError) as error:  # RuntimeError: ~user that does not exist
         raise ConfigError(f"cannot read run_dir={run_dir} ({reason(error)}).") from None
-    if not is_dir:
-        raise ConfigError(
-            f"run_dir={run_dir} is not a folder: point it at a folder that train.py wrote."
-        )
-    return run
 
 
 def unsafe_paths(node: object, where: str) -> list[str]:

@@ -38,7 +38,9 @@ def reason(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
 
 
-def atomic_write(path: str | Path, content: bytes | str | Callable[[IO[bytes]], Any]) -> Path:
+def atomic_write(
+    path: str | Path, content: bytes | memoryview | str | Callable[[IO[bytes]], Any]
+) -> Path:
     """Write `content` (bytes, text, or a function writing to a binary file) to `path`.
 
     Written to a temporary file beside `path`, fsync'd and renamed over it, so a kill or a

@@ -27,7 +27,7 @@ class RunLogFile(logging.FileHandler):
 
     def _open(self):  # logging's one place that opens the file
         def opener(path: str, flags: int) -> int:
-            fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK)
+            fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK, 0o666)
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 os.close(fd)
                 raise OSError(f"{path} is not a regular file")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import time
@@ -13,7 +14,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from lstm_lab.errors import TrainingDiverged
+from lstm_lab.errors import ConfigError, TrainingDiverged
 from lstm_lab.io import load_json, write_json
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,9 @@ def cause(exception: BaseException) -> str:
 
 class RunStatus(pl.Callback):
     """Writes metrics.json when a run ends early: `status: diverged` (naming the last good
-    checkpoint) or `status: interrupted` (Ctrl-C, SIGTERM, preemption: the step reached and
-    how to resume), and keeps time/fit_seconds counting across resumed attempts."""
+    checkpoint), `status: interrupted` (Ctrl-C, SIGTERM, preemption: the step reached and
+    how to resume) or `status: failed` (a one-sentence error, e.g. a full disk), and keeps
+    time/fit_seconds counting across resumed attempts."""
 
     def __init__(self, output_dir: str) -> None:
         self.output_dir = Path(output_dir)
@@ -76,6 +78,11 @@ class RunStatus(pl.Callback):
             self._diverged(trainer, pl_module, exception)
         elif isinstance(exception, KeyboardInterrupt | SystemExit):
             self._interrupted(trainer, exception)
+        elif isinstance(exception, ConfigError) and trainer.is_global_zero:
+            # e.g. a checkpoint that cannot be written (a full disk): the run says so.
+            record = {"status": "failed", "error": str(exception)}  # status
+            with contextlib.suppress(OSError):  # the disk may be too full even for this
+                write_json(self.output_dir / "metrics.json", record)
 
     def _diverged(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: TrainingDiverged
