@@ -15,7 +15,8 @@ from hydra.types import RunMode
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from lstm_lab.errors import ConfigError, TrainingDiverged
-from lstm_lab.io import load_json, write_json
+from lstm_lab.run_record import RunRecord
+from lstm_lab.status import Status
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,9 @@ def cause(exception: BaseException) -> str:
 
 class RunStatus(pl.Callback):
     """Writes metrics.json when a run ends early: `status: diverged` (naming the last good
-    checkpoint), `status: interrupted` (Ctrl-C, SIGTERM, preemption: the step reached and
-    how to resume) or `status: failed` (a one-sentence error, e.g. a full disk), and keeps
-    time/fit_seconds counting across resumed attempts."""
+    checkpoint), `status: failed` (a one-sentence error, e.g. a full disk) or
+    `status: interrupted` (Ctrl-C, SIGTERM, preemption: the step reached and
+    how to resume), and keeps time/fit_seconds counting across resumed attempts."""
 
     def __init__(self, output_dir: str) -> None:
         self.output_dir = Path(output_dir)
@@ -53,21 +54,19 @@ class RunStatus(pl.Callback):
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.fit_start = time.perf_counter()
         self.earlier = {}
-        record = self.output_dir / "metrics.json"
+        record = RunRecord(self.output_dir)
         # Only a run resumed in its own folder continues the attempts recorded there.
-        if trainer.ckpt_path and record.is_file():
-            earlier = load_json(record)
-            if earlier.get("status") in ("completed", "interrupted"):
-                self.earlier = earlier
+        if trainer.ckpt_path and record.status in (Status.COMPLETED, Status.INTERRUPTED):
+            self.earlier = record.read()
 
     def fit_seconds(self, trainer: pl.Trainer, seconds: float) -> float:
         """This fit's seconds plus earlier attempts'; a finished run resumed keeps its own."""
         before = self.earlier.get("time/fit_seconds")
         if before is None:
             return round(seconds, 3)
-        if self.earlier["status"] == "completed" and self.earlier.get("train/steps") == (
-            trainer.global_step
-        ):
+        if Status.of(self.earlier["status"]) is Status.COMPLETED and self.earlier.get(
+            "train/steps"
+        ) == (trainer.global_step):
             return float(before)  # nothing was trained: the resume only re-ran the test
         return round(float(before) + seconds, 3)
 
@@ -80,9 +79,8 @@ class RunStatus(pl.Callback):
             self._interrupted(trainer, exception)
         elif isinstance(exception, ConfigError) and trainer.is_global_zero:
             # e.g. a checkpoint that cannot be written (a full disk): the run says so.
-            record = {"status": "failed", "error": str(exception)}  # status
             with contextlib.suppress(OSError):  # the disk may be too full even for this
-                write_json(self.output_dir / "metrics.json", record)
+                RunRecord(self.output_dir).write(Status.FAILED, error=str(exception))
 
     def _diverged(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: TrainingDiverged
@@ -99,12 +97,10 @@ class RunStatus(pl.Callback):
         # Lightning re-raises this same exception after the hooks: the user reads the fix.
         exception.args = (message,)
         if trainer.is_global_zero:
-            record: dict[str, Any] = {
-                "status": "diverged",
-                "error": message,
-                "time/fit_seconds": round(time.perf_counter() - self.fit_start, 3),
-            }
-            write_json(self.output_dir / "metrics.json", record)
+            seconds = round(time.perf_counter() - self.fit_start, 3)
+            RunRecord(self.output_dir).write(
+                Status.DIVERGED, {"time/fit_seconds": seconds}, error=message
+            )
 
     def _interrupted(self, trainer: pl.Trainer, exception: BaseException) -> None:
         if isinstance(exception, SIGTERMException):
@@ -124,13 +120,11 @@ class RunStatus(pl.Callback):
         )
         log.warning(message)
         seconds = time.perf_counter() - self.fit_start
-        record: dict[str, Any] = {
-            "status": "interrupted",
-            "error": message,
+        record = {
             "train/steps": trainer.global_step,
             "time/fit_seconds": self.fit_seconds(trainer, seconds),
         }
-        write_json(self.output_dir / "metrics.json", record)
+        RunRecord(self.output_dir).write(Status.INTERRUPTED, record, error=message)
 
 
 def total_fit_seconds(trainer: pl.Trainer, seconds: float) -> float:

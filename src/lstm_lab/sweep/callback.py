@@ -21,8 +21,7 @@ class SweepSummary(Callback):
     """
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from lstm_lab.cli import report
-        from lstm_lab.errors import ConfigError
+        from lstm_lab.errors import ConfigError, report
         from lstm_lab.sweep.paired import check_compare_to
 
         try:
@@ -65,7 +64,7 @@ class SweepSummary(Callback):
             # The tables are written already; a figure that cannot be drawn must not hide them.
             log.exception("Could not draw comparison.png")
         print(f"\n{text}\nSweep dir: {sweep_dir}\n  {outputs}", flush=True)
-        failed = [job for job in jobs if job.status not in ("completed", "pruned")]
+        failed = [job for job in jobs if not job.status.has_result]
         if failed:
             log.warning(
                 "%d of %d jobs failed: %s (errors in summary.md)",

@@ -16,9 +16,9 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from lstm_lab.cli import report
-from lstm_lab.errors import ConfigError
+from lstm_lab.errors import ConfigError, report
 from lstm_lab.io import write_json
+from lstm_lab.status import Status
 from lstm_lab.tracking import (
     PARENT_FILE,
     mlflow_logger_config,
@@ -117,8 +117,8 @@ def record_sweep(sweep_dir: Path, parent: dict[str, str]) -> None:
                 client.set_tag(run_id, "best_run_id", child.info.run_id)
             elif "best" in child.data.tags:
                 client.delete_tag(child.info.run_id, "best")  # an earlier invocation's best
-    client.set_tag(run_id, "status", "completed")
-    client.set_terminated(run_id, "FINISHED")
+    client.set_tag(run_id, "status", Status.COMPLETED.value)
+    client.set_terminated(run_id, Status.COMPLETED.mlflow)
 
 
 def sweep_params(config: DictConfig) -> dict[str, str]:

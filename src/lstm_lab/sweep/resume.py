@@ -17,7 +17,9 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from lstm_lab.checkpoints import read_checkpoint
 from lstm_lab.errors import ConfigError
-from lstm_lab.io import load_json, load_yaml, refuse_symlinks
+from lstm_lab.io import load_yaml, refuse_symlinks
+from lstm_lab.run_record import RunRecord
+from lstm_lab.status import Status
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +88,6 @@ def sweep_argv(args: list[str]) -> list[str]:
     return args
 
 
-def _record(folder: Path) -> dict[str, Any]:
-    metrics = folder / "metrics.json"
-    return load_json(metrics) if metrics.is_file() else {}
-
-
 def _checkpoint_step(checkpoint: Path) -> int | None:
     """The step `checkpoint` was saved at, or None when there is none that can be read."""
     if not checkpoint.is_file():
@@ -106,13 +103,14 @@ def run_job(cfg: DictConfig, train: Callable[[DictConfig], dict[str, Any]]) -> d
     """Run one sweep job, continuing what an earlier invocation left in its folder: a
     completed job is kept, an interrupted one resumes from its last.ckpt, any other starts over."""
     folder = Path(cfg.paths.output_dir)
-    record = _record(folder)
-    record_path = folder / "metrics.json"
+    record = RunRecord(folder).read()
+    record_path = RunRecord(folder).path
     last = folder / "checkpoints" / "last.ckpt"
-    if record.get("status") == "completed":
+    status = Status.of(record["status"]) if "status" in record else Status.INTERRUPTED
+    if status is Status.COMPLETED:
         log.info("Skipped: this job completed in an earlier invocation (%s).", record_path)
         return record
-    step = _checkpoint_step(last) if record.get("status", "interrupted") == "interrupted" else None
+    step = _checkpoint_step(last) if status is Status.INTERRUPTED else None
     if step is not None:
         log.info("Resuming this job from %s at step %d.", last, step)
         with open_dict(cfg):
