@@ -218,3 +218,42 @@ def test_an_mlflow_sweep_keeps_one_folder_and_one_parent_with_every_child(tmp_pa
     assert len(children) == 2 == len(runs) - 1
     assert {c.data.tags["status"] for c in children} == {"completed"}
     assert {Path(c.data.tags["run_dir"]).parent for c in children} == {sweep}
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("name=../escape", r"name='../escape' is not a folder name.*name=escape"),
+        ("name=a/b", "is not a folder name"),
+        ("paths.log_dir=", "paths.log_dir is empty"),
+    ],
+)
+def test_folder_names_and_empty_folders_are_refused_before_any_folder(override, message):
+    from lstm_lab.validation import check_folder_settings
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=["experiment=lstm", override], return_hydra_config=True)
+    with pytest.raises(ConfigError, match=message):
+        check_folder_settings(cfg)
+
+
+def test_a_trainer_lightning_refuses_is_one_sentence_naming_its_group(make_cfg):
+    from lstm_lab.config import instantiate
+    from lstm_lab.validation import check_run_config
+
+    with pytest.raises(ConfigError, match=r"trainer.devices=0 is invalid"):
+        check_run_config(make_cfg("experiment=lstm", "debug=fast", "trainer.devices=0"))
+    cfg = make_cfg("experiment=lstm", "+trainer.strategy=nonsense")
+    with pytest.raises(ConfigError, match=r"^trainer cannot be built from its settings \("):
+        instantiate(cfg.trainer)
+
+
+def test_a_checkpoint_folder_below_a_file_is_refused_before_training(make_cfg, tmp_path):
+    from lstm_lab.validation import check_run_config
+
+    (tmp_path / "a_file").write_text("")
+    cfg = make_cfg("experiment=lstm", f"callbacks.model_checkpoint.dirpath={tmp_path}/a_file/x")
+    with pytest.raises(ConfigError, match="which is a file, not a folder"):
+        check_run_config(cfg)
+    assert not (tmp_path / "a_file" / "x").exists()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import difflib
 import functools
+import logging
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -284,5 +286,21 @@ def one_sentence_errors(function: Callable[..., T]) -> Callable[..., T]:
                 discard_refused_run()
             report(error)
             sys.exit(2 if isinstance(error, ConfigError) else 1)
+        except Exception as error:
+            if os.environ.get("HYDRA_FULL_ERROR") == "1":
+                raise
+            # Not a value the user set: a bug. The traceback is for whoever fixes it.
+            logging.getLogger("lstm_lab").exception("Unexpected error")
+            logs = [
+                h.baseFilename for h in logging.getLogger().handlers if hasattr(h, "baseFilename")
+            ]
+            where = f"; the full log is {logs[0]}" if logs else ""
+            print(
+                f"error: this is a bug in lstm-lab, not in your settings "
+                f"({type(error).__name__}: {error}){where}; please report it.",
+                file=sys.stderr,
+                flush=True,
+            )
+            sys.exit(1)
 
     return guarded

@@ -78,14 +78,14 @@ def claim_sweep(config: DictConfig, unique: bool = True) -> Path:
     """Claim this sweep's folder (once, in the process that starts it) and carry it to every
     job; locked unless the sweep is an Optuna search, whose workers share one study folder."""
     if is_other_rank() and SWEEP_DIR_VARIABLE in os.environ:
-        return Path(os.environ[SWEEP_DIR_VARIABLE])  # DDP ranks 1, 2, ... join rank 0's
-    if unique and not given(config, "hydra.sweep.dir"):
+        folder = Path(os.environ[SWEEP_DIR_VARIABLE])  # DDP ranks 1, 2, ... join rank 0's
+    elif unique and not given(config, "hydra.sweep.dir"):
         folder = claim(str(config.hydra.sweep.dir))
     else:
         folder = Path(str(config.hydra.sweep.dir)).absolute()
         folder.mkdir(parents=True, exist_ok=True)
     if "optuna" not in str(config.hydra.sweeper.get("_target_", "")).lower():
-        lock(folder, "a sweep")
+        lock(folder, "a sweep")  # (ranks 1, 2, ... work under rank 0's lock)
     os.environ[SWEEP_DIR_VARIABLE] = str(folder)
     with read_write(config.hydra), open_dict(config.hydra):
         config.hydra.sweep.dir = str(folder)

@@ -75,6 +75,11 @@ class RunStatus(pl.Callback):
             self._diverged(trainer, pl_module, exception)
         elif isinstance(exception, KeyboardInterrupt | SystemExit):
             self._interrupted(trainer, exception)
+        launcher = trainer.strategy.launcher
+        if trainer.is_global_zero and launcher is not None and hasattr(launcher, "kill"):
+            # A job that fails on rank 0 ends on every rank: the ranks Lightning started for it
+            # would wait in a collective for a rank 0 that has moved on to the next job.
+            launcher.kill(signal.SIGKILL)
 
     def _diverged(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: TrainingDiverged

@@ -23,6 +23,7 @@ from lstm_lab.run_dirs import (
     unlock,
 )
 from lstm_lab.sweep.mlflow_runs import check_store, end_parent, start_parent
+from lstm_lab.validation import check_folder_settings
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class RunFolders(Callback):
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         with _one_sentence():
+            check_folder_settings(config)
             check_store(config)
             claim_run(config, unique=self.run)
 
@@ -49,6 +51,7 @@ class RunFolders(Callback):
         from lstm_lab.sweep.paired import check_compare_to
 
         with _one_sentence():
+            check_folder_settings(config)
             check_compare_to(config)  # before any job runs or any folder is made
             store = check_store(config)
             sweep_dir = claim_sweep(config, unique=self.sweep)

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from lstm_lab.errors import ConfigError
 from lstm_lab.replay import override_key, path_override, read_yaml, replayable
+from lstm_lab.run_dirs import is_other_rank
 from lstm_lab.run_record import RunRecord
 from lstm_lab.status import Status
 
@@ -191,7 +192,7 @@ def run_job(cfg: DictConfig, train: Callable[[DictConfig], dict[str, Any]]) -> d
             for logger in (cfg.get("logger") or {}).values():
                 if str(logger.get("_target_", "")).endswith("TensorBoardLogger"):
                     logger.purge_step = step
-    else:
+    elif not is_other_rank():  # DDP ranks 1, 2, ... train in the folder rank 0 has readied
         for name in EARLIER_OUTPUTS:
             path = folder / name
             if path.is_dir():
