@@ -167,7 +167,13 @@ def run(cfg: DictConfig) -> float | list[float] | None:
             record_failure(cfg, error)
             return None
     else:
-        metrics = train(cfg)
+        try:
+            metrics = train(cfg)
+        except (ConfigError, TrainingDiverged, KeyboardInterrupt):
+            raise  # one sentence (cli.one_sentence_errors), or recorded by RunStatus
+        except Exception as error:
+            record_failure(cfg, error)  # every ending has a status, a bug's too
+            raise
     names = cfg.get("optimized_metric")
     values = [metrics.get(n) for n in (names if OmegaConf.is_list(names) else [names])]
     if None in values:

@@ -42,8 +42,7 @@ def cause(exception: BaseException) -> str:
 
 class RunStatus(pl.Callback):
     """Writes metrics.json when a run ends early: `status: diverged` (naming the last good
-    checkpoint), `status: failed` (a one-sentence error, e.g. a full disk) or
-    `status: interrupted` (Ctrl-C, SIGTERM, preemption: the step reached and
+    checkpoint) or `status: interrupted` (Ctrl-C, SIGTERM, preemption: the step reached and
     how to resume), and keeps time/fit_seconds counting across resumed attempts."""
 
     def __init__(self, output_dir: str) -> None:
@@ -81,6 +80,11 @@ class RunStatus(pl.Callback):
             # e.g. a checkpoint that cannot be written (a full disk): the run says so.
             with contextlib.suppress(OSError):  # the disk may be too full even for this
                 RunRecord(self.output_dir).write(Status.FAILED, error=str(exception))
+        launcher = trainer.strategy.launcher
+        if trainer.is_global_zero and launcher is not None and hasattr(launcher, "kill"):
+            # A job that fails on rank 0 ends on every rank: the ranks Lightning started for it
+            # would wait in a collective for a rank 0 that has moved on to the next job.
+            launcher.kill(signal.SIGKILL)
 
     def _diverged(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: TrainingDiverged
