@@ -232,7 +232,7 @@ def test_an_alias_bomb_is_refused_on_resume_and_in_summaries(shared, route):
         call()
     assert time.perf_counter() - start < 1
     message = one_sentence(error)
-    assert "YAML alias" in message or "is not the list train.py writes" in message
+    assert "YAML alias" in message or "does not hold the list of overrides" in message
 
 
 def test_an_oversized_yaml_or_a_fifo_in_its_place_is_refused(tmp_path):
