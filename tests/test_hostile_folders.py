@@ -8,10 +8,11 @@ real entry point where the process is the point (Hydra writing .hydra/, a full d
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import logging
 import os
-import subprocess
+import shutil
 import time
 import zipfile
 from pathlib import Path
@@ -67,9 +68,7 @@ def finished(tmp_path_factory) -> Path:
 @pytest.fixture
 def shared(finished, tmp_path) -> Path:
     """A fresh copy of the finished run, as received from a colleague."""
-    copy = tmp_path / "shared"
-    subprocess.run(["cp", "-a", str(finished), str(copy)], check=True)
-    return copy
+    return Path(shutil.copytree(finished, tmp_path / "shared", symlinks=True))
 
 
 @pytest.fixture
@@ -137,7 +136,7 @@ def test_an_output_folder_that_is_a_link_or_a_file_is_refused(tmp_path, outside,
 def test_a_run_to_be_resumed_with_a_link_inside_is_refused_naming_it(shared, outside, inside):
     target = shared / inside
     if target.is_dir():
-        subprocess.run(["rm", "-r", str(target)], check=True)
+        shutil.rmtree(target)
     else:
         target.unlink(missing_ok=True)
     target.symlink_to(outside if inside in ("checkpoints", "tensorboard") else outside / "x")
@@ -313,18 +312,17 @@ def test_resume_reads_its_checkpoint_once(finished):
 
 @contextlib.contextmanager
 def small_disk(tmp_path: Path, kib: int):
-    """A folder on a filesystem of `kib` KiB (a tmpfs; needs root), else skip."""
+    """A folder on a filesystem of `kib` KiB (a tmpfs, mounted by mount(2): needs root)."""
     folder = tmp_path / "disk"
     folder.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={kib}k", "tmpfs", str(folder)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip("mounting a small tmpfs needs root")
+    libc = ctypes.CDLL(None, use_errno=True)
+    options = f"size={kib}k".encode()
+    if libc.mount(b"tmpfs", str(folder).encode(), b"tmpfs", 0, options) != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({os.strerror(ctypes.get_errno())})")
     try:
         yield folder
     finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
+        libc.umount2(str(folder).encode(), 2)  # MNT_DETACH
 
 
 def test_a_full_disk_keeps_the_good_best_ckpt_and_names_the_file(tmp_path):
