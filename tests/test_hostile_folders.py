@@ -414,3 +414,20 @@ def test_a_summary_never_contacts_an_mlflow_server_a_folder_names(tmp_path):
     start = time.perf_counter()
     assert logged_curve(run_file, "val/loss") == []
     assert time.perf_counter() - start < 1
+
+
+def test_eval_on_a_full_disk_ends_in_one_sentence_and_leaves_no_eval_folder(finished, tmp_path):
+    with small_disk(tmp_path, 512) as disk:
+        run = Path(shutil.copytree(finished, disk / "run"))
+        with contextlib.suppress(OSError), (disk / "filler").open("wb") as filler:
+            while True:  # fill the disk to its last page
+                filler.write(b"\0" * 4096)
+                filler.flush()
+        cfg = OmegaConf.create({"run_dir": str(run), "n_sequences": 1, "plot": False})
+        with pytest.raises(ConfigError) as error:
+            evaluate(cfg)
+        message = one_sentence(error)
+        assert f"cannot write the evaluation into {run / 'eval'} (no space left on device)" in (
+            message
+        )
+        assert not (run / "eval").exists()
