@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lstm_lab.errors import ConfigError, TrainingDiverged, report
+from lstm_lab.io import refuse_symlinks
 from lstm_lab.replay import override_key, path_override, read_yaml, replayable
 from lstm_lab.run_dirs import RUN_RECORDS, discard_refused_run, is_other_rank
 from lstm_lab.sweep.resume import sweep_argv
@@ -178,6 +179,7 @@ def resume_overrides(run_dir: Path, overrides: list[str]) -> list[str]:
             f"resume={run_dir} is not a run folder with .hydra/overrides.yaml and "
             "checkpoints/last.ckpt: pass the folder that `python train.py` printed as Run dir."
         )
+    refuse_symlinks(run_dir)  # Hydra and the run write into it again: never through a link
     given = {override_key(o) for o in overrides}
     if "hydra.run.dir" in given:
         raise ConfigError(

@@ -13,9 +13,8 @@ import logging
 import re
 from pathlib import Path
 
-import yaml
-
 from lstm_lab.errors import ConfigError
+from lstm_lab.io import load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -33,25 +32,14 @@ HYDRA_REPLAYABLE = re.compile(
     r"sampler\.\w+|params\.[\w.]+))$"
 )
 MAX_OVERRIDES = 1000
-MAX_YAML_BYTES = 1 << 20
-
-
-class _NoAliases(yaml.SafeLoader):
-    """YAML without anchors and aliases: a few bytes of them can expand to gigabytes."""
-
-    def compose_node(self, parent, index):  # noqa: ANN001, ANN201 (PyYAML's signature)
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.YAMLError(f"an alias at {self.peek_event().start_mark}")
-        return super().compose_node(parent, index)
 
 
 def read_yaml(path: Path) -> object:
-    """A YAML file from a folder, read as data: bounded in size, no aliases; None if unreadable."""
+    """A YAML file from a folder, read as data (io.load_yaml: bounded in size, no aliases, no
+    FIFO); None if it is a link or cannot be read so."""
     try:
-        if path.is_symlink() or path.stat().st_size > MAX_YAML_BYTES:
-            return None
-        return yaml.load(path.read_text(), Loader=_NoAliases)  # noqa: S506 (a SafeLoader)
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None if path.is_symlink() else load_yaml(path)
+    except ConfigError:
         return None
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lstm_lab.io import write_json
+from lstm_lab.io import read_bounded, write_json
 from lstm_lab.status import Status
 
 RECORD_FILE = "metrics.json"
@@ -31,10 +31,11 @@ class RunRecord:
     def read(self) -> dict[str, Any]:
         """The record as written, or {} when there is none or it is not one of ours."""
         try:
-            if self.path.is_symlink() or self.path.stat().st_size > MAX_RECORD_BYTES:
+            if self.path.is_symlink():
                 return {}
-            record = json.loads(self.path.read_text())
-        except (OSError, ValueError, UnicodeDecodeError):
+            # Bounded, and a FIFO in its place is refused rather than read forever.
+            record = json.loads(read_bounded(self.path, MAX_RECORD_BYTES))
+        except (OSError, ValueError, UnicodeDecodeError):  # ConfigError is a ValueError
             return {}
         return record if isinstance(record, dict) else {}
 

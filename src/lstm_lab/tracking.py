@@ -7,7 +7,6 @@ it (importing mlflow costs about 2 s).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -24,7 +23,7 @@ from pytorch_lightning.loggers import Logger, MLFlowLogger
 from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
 from lstm_lab.errors import ConfigError
-from lstm_lab.io import write_json
+from lstm_lab.io import load_json, load_yaml, write_json
 from lstm_lab.run_record import RunRecord
 from lstm_lab.status import Status
 from lstm_lab.validation import check_writable_dir
@@ -131,17 +130,27 @@ def _first_line(error: Exception) -> str:
 
 def logged_curve(run_file: Path, tag: str) -> list[tuple[int, float]]:
     """(step, value) pairs of metric `tag` in the MLflow run that `run_file` names."""
+    record = load_json(run_file)
+    uri = str(record.get("tracking_uri", ""))
+    if not is_local_store(uri) and uri != os.environ.get("MLFLOW_TRACKING_URI"):
+        # A folder is data: it never makes this process contact a server it names.
+        log.warning("%s names the MLflow server %s; its curve is not fetched.", run_file, uri)
+        return []
     from mlflow import MlflowClient
 
-    record = json.loads(run_file.read_text())
-    history = MlflowClient(record["tracking_uri"]).get_metric_history(record["run_id"], tag)
+    history = MlflowClient(uri).get_metric_history(record["run_id"], tag)
     return sorted((m.step, m.value) for m in history)
+
+
+def is_local_store(uri: str) -> bool:
+    """An MLflow store on this machine (a database or a folder), not a server."""
+    return uri.startswith(("sqlite:", "file:")) or "://" not in uri
 
 
 def read_parent(sweep_dir: Path) -> dict[str, str] | None:
     """The sweep's parent run, as its Hydra callback recorded it, or None."""
     path = sweep_dir / PARENT_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
+    return load_json(path) if path.is_file() else None
 
 
 class MLflowLogger(MLFlowLogger):
@@ -194,7 +203,7 @@ class MLflowLogger(MLFlowLogger):
         if config.is_file():
             from lstm_lab.tensorboard_hparams import run_hparams
 
-            params = run_hparams(OmegaConf.load(config))
+            params = run_hparams(OmegaConf.create(load_yaml(config)))
         super().log_hyperparams(params)
 
     def after_save_checkpoint(self, checkpoint_callback: ModelCheckpoint) -> None:

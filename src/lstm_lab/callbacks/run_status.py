@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import time
@@ -13,7 +14,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from lstm_lab.errors import TrainingDiverged
+from lstm_lab.errors import ConfigError, TrainingDiverged
 from lstm_lab.run_record import RunRecord
 from lstm_lab.status import Status
 
@@ -75,6 +76,10 @@ class RunStatus(pl.Callback):
             self._diverged(trainer, pl_module, exception)
         elif isinstance(exception, KeyboardInterrupt | SystemExit):
             self._interrupted(trainer, exception)
+        elif isinstance(exception, ConfigError) and trainer.is_global_zero:
+            # e.g. a checkpoint that cannot be written (a full disk): the run says so.
+            with contextlib.suppress(OSError):  # the disk may be too full even for this
+                RunRecord(self.output_dir).write(Status.FAILED, error=str(exception))
         launcher = trainer.strategy.launcher
         if trainer.is_global_zero and launcher is not None and hasattr(launcher, "kill"):
             # A job that fails on rank 0 ends on every rank: the ranks Lightning started for it

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from lstm_lab.io import load_yaml
 from lstm_lab.run_record import RunRecord
 from lstm_lab.status import Status
 
@@ -36,16 +37,17 @@ class Job:
 def read_job(folder: Path) -> Job:
     """A job from the files Hydra and train.py left in its folder."""
     hydra_dir = folder / ".hydra"
-    hydra_cfg = OmegaConf.load(hydra_dir / "hydra.yaml")
+    # Read with bounds (no YAML aliases, no huge files): a sweep folder may come from anyone.
+    hydra_cfg = OmegaConf.create(load_yaml(hydra_dir / "hydra.yaml"))
     overrides = dict(
         override.lstrip("+~").split("=", 1)
-        for override in OmegaConf.load(hydra_dir / "overrides.yaml")
+        for override in load_yaml(hydra_dir / "overrides.yaml")
         if "=" in override
     )
     job = Job(num=int(hydra_cfg.hydra.job.num), folder=folder, overrides=overrides)
     config_file = hydra_dir / "config.yaml"
     if config_file.is_file():
-        batch_size = OmegaConf.select(OmegaConf.load(config_file), "data.batch_size")
+        batch_size = OmegaConf.select(OmegaConf.create(load_yaml(config_file)), "data.batch_size")
         job.batch_size = batch_size if isinstance(batch_size, int) else None
     record = RunRecord(folder).read()
     if not record:

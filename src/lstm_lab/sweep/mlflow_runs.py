@@ -16,7 +16,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from lstm_lab.errors import ConfigError, report
-from lstm_lab.io import write_json
+from lstm_lab.io import load_yaml, write_json
 from lstm_lab.status import Status
 from lstm_lab.tracking import (
     PARENT_FILE,
@@ -154,5 +154,5 @@ def _best_job_dir(sweep_dir: Path) -> str | None:
     path = sweep_dir / "best_params.yaml"  # written by the Optuna sweeper
     if not path.is_file():
         return None
-    job_dir = OmegaConf.select(OmegaConf.load(path), "best.job_dir")
+    job_dir = OmegaConf.select(OmegaConf.create(load_yaml(path)), "best.job_dir")  # bounded
     return str(Path(job_dir).absolute()) if job_dir else None

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import torch
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from lstm_lab.checkpoints import read_checkpoint
 from lstm_lab.errors import ConfigError
+from lstm_lab.io import refuse_symlinks
 from lstm_lab.replay import override_key, path_override, read_yaml, replayable
 from lstm_lab.run_dirs import is_other_rank
 from lstm_lab.run_record import RunRecord
@@ -136,6 +137,7 @@ def sweep_argv(args: list[str]) -> list[str]:
         sweep_dir = Path(resume[-1].split("=", 1)[1]).expanduser().absolute()
         if not (sweep_dir / "multirun.yaml").is_file():
             return args  # a run folder: the run-level resume handles it
+        refuse_symlinks(sweep_dir)  # the sweep writes into it again: never through a link
         args = [a for a in args if not a.startswith("resume=")]
         given = [a for a in args if _key(a) and not _is_hydra(a)]
         check_same_sweep(sweep_dir, given, replaying=True)
@@ -151,6 +153,7 @@ def sweep_argv(args: list[str]) -> list[str]:
     if set(args) & set(MULTIRUN_FLAGS):
         dirs = [a.split("=", 1)[1] for a in args if _key(a) == "hydra.sweep.dir"]
         if dirs and (Path(dirs[-1]) / "multirun.yaml").is_file():
+            refuse_symlinks(Path(dirs[-1]), "hydra.sweep.dir")
             given = [a for a in args if _key(a) and not _is_hydra(a)]
             check_same_sweep(Path(dirs[-1]), given)
             check_same_experiment(Path(dirs[-1]), given)
@@ -162,10 +165,9 @@ def _checkpoint_step(checkpoint: Path) -> int | None:
     if not checkpoint.is_file():
         return None
     try:
-        return int(torch.load(checkpoint, map_location="cpu", weights_only=True)["global_step"])
-    except Exception as error:  # e.g. cut short by a kill while it was written
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
-        log.warning("%s cannot be read (%s); this job starts over.", checkpoint, reason)
+        return int(read_checkpoint(checkpoint, "resume")["global_step"])
+    except (ConfigError, KeyError, TypeError, ValueError) as error:  # e.g. cut short by a kill
+        log.warning("%s; this job starts over.", str(error).rstrip("."))
         return None
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lstm_lab.errors import ConfigError
+from lstm_lab.io import atomic_text, atomic_write
 from lstm_lab.status import Status
 from lstm_lab.sweep.jobs import Job, common_overrides, varying_keys
 from lstm_lab.sweep.paired import SEED_KEY, Comparison, compare_variants
@@ -66,7 +67,7 @@ def write_csv(path: Path, jobs: list[Job]) -> Path:
     """One row per job: number, folder, overrides (whole and by key), metrics, status, error."""
     keys = list(dict.fromkeys(k for job in jobs for k in job.overrides))
     metrics = metric_names(jobs)
-    with path.open("w", newline="") as f:
+    with atomic_text(path) as f:
         writer = csv.writer(f)
         writer.writerow(["job", "folder", "overrides", *keys, *metrics, "status", "error"])
         for job in jobs:
@@ -207,7 +208,7 @@ def write_seed_csv(path: Path, jobs: list[Job]) -> Path:
     """One row per group of seeds and metric: n, mean, std and the confidence interval."""
     groups = group_jobs(jobs)
     keys = list(groups[0].values) if groups else []
-    with path.open("w", newline="") as f:
+    with atomic_text(path) as f:
         writer = csv.writer(f)
         writer.writerow([*keys, "metric", "n", "mean", "std", "ci_low", "ci_high"])
         for group in groups:
@@ -223,7 +224,7 @@ def write_seed_csv(path: Path, jobs: list[Job]) -> Path:
 
 def write_paired_csv(path: Path, comparison: Comparison) -> Path:
     """One row per variant and metric: the paired difference, its interval and both p-values."""
-    with path.open("w", newline="") as f:
+    with atomic_text(path) as f:
         writer = csv.writer(f)
         writer.writerow(
             [comparison.key, "reference", "metric", "n", "difference", "ci_low", "ci_high"]
@@ -259,5 +260,5 @@ def write_summary(
     if isinstance(comparison, Comparison):
         write_paired_csv(sweep_dir / "summary_paired.csv", comparison)
     text = markdown(jobs, f"Sweep {sweep_dir.name}", comparison, metric)
-    (sweep_dir / "summary.md").write_text(text)
+    atomic_write(sweep_dir / "summary.md", text)
     return text

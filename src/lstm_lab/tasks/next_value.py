@@ -12,6 +12,7 @@ import torch
 
 from lstm_lab.eval_plots import plot_rollouts
 from lstm_lab.forecast import LABELS, forecast_test_part
+from lstm_lab.io import atomic_text
 from lstm_lab.models.rollout import rollout
 from lstm_lab.plotting import plot_forecast
 from lstm_lab.tasks.base import Task, rescore_test_part
@@ -66,7 +67,7 @@ def forecast_report(
     forecasts = forecast_test_part(model, datamodule)
     metrics = rescore_test_part(model, datamodule.test)
     metrics.update({k: v for k, v in forecasts.metrics().items() if k not in metrics})
-    with (out / "forecasts.csv").open("w", newline="") as file:
+    with atomic_text(out / "forecasts.csv") as file:
         writer = csv.writer(file)
         names = list(forecasts.one_step)
         writer.writerow(

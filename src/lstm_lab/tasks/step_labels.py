@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 
 from lstm_lab.eval_plots import plot_step_accuracy
+from lstm_lab.io import atomic_write
 from lstm_lab.plotting import plot_sequences
 from lstm_lab.tasks.base import Task, rescore_test_part
 
@@ -64,7 +65,7 @@ def step_accuracy_report(
             for e, p in zip(y[i].tolist(), predicted[i].tolist(), strict=True)
         ]
     print("\n".join(lines))
-    (out / "predictions.txt").write_text("\n".join(lines) + "\n")
+    atomic_write(out / "predictions.txt", "\n".join(lines) + "\n")
 
     correct = predicted == y
     step_accuracy = correct.float().mean(dim=0)
