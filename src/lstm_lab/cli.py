@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import functools
-import logging
-import os
 import re
 import sys
 import tempfile
@@ -21,7 +19,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from lstm_lab.errors import ConfigError, TrainingDiverged
+from lstm_lab.errors import ConfigError, TrainingDiverged, report
 from lstm_lab.run_dirs import RUN_RECORDS, discard_refused_run, is_other_rank
 from lstm_lab.sweep.resume import sweep_argv
 
@@ -287,18 +285,6 @@ def launch(main: Callable[[], Any], config_name: str) -> None:
         report(error)
         sys.exit(2)
     main()
-
-
-def report(error: Exception) -> None:
-    """Print a user mistake as one line on stderr (HYDRA_FULL_ERROR=1 re-raises instead)."""
-    if os.environ.get("HYDRA_FULL_ERROR") == "1":
-        raise error
-    if any(isinstance(h, logging.FileHandler) for h in logging.getLogger().handlers):
-        # Inside a run: train.log keeps the error too (the terminal has it from stderr).
-        logging.getLogger("lstm_lab").error("error: %s", error, extra={"file_only": True})
-    # In a terminal, start on a line of our own, whatever a progress bar left on the current one.
-    start = "\n" if sys.stderr.isatty() else ""
-    print(f"{start}error: {error}", file=sys.stderr, flush=True)
 
 
 def one_sentence_errors(function: Callable[..., T]) -> Callable[..., T]:

@@ -308,7 +308,7 @@ class OptunaSweeper(Sweeper):
 
     def _check_fixed(self, study: optuna.Study, fixed: list[str]) -> None:
         """A study's trials share their fixed overrides: another budget would mix results."""
-        from lstm_lab.cli import report
+        from lstm_lab.errors import report
 
         stored = study.user_attrs.get(FIXED)
         if stored is None:

@@ -21,8 +21,7 @@ class SweepSummary(Callback):
     """
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from lstm_lab.cli import report
-        from lstm_lab.errors import ConfigError
+        from lstm_lab.errors import ConfigError, report
         from lstm_lab.sweep.paired import check_compare_to
 
         try:

@@ -16,8 +16,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from lstm_lab.cli import report
-from lstm_lab.errors import ConfigError
+from lstm_lab.errors import ConfigError, report
 from lstm_lab.io import write_json
 from lstm_lab.tracking import (
     PARENT_FILE,
