@@ -10,6 +10,7 @@ from lstm_lab.errors import ConfigError
 from lstm_lab.intervals import scores
 from lstm_lab.intervals.conformal import (
     calibrate,
+    calibrate_forecaster,
     calibrate_quantiles,
     conformal_quantile,
     min_windows,
@@ -160,3 +161,19 @@ def test_multi_quantile_loss_matches_the_numpy_pinball():
     expected = np.mean([scores.pinball(target, prediction[..., i], q) for i, q in enumerate(qs)])
     got = multi_quantile_loss(torch.tensor(prediction), torch.tensor(target), torch.tensor(qs))
     assert float(got) == pytest.approx(expected)
+
+
+def test_calibration_reads_only_the_history_it_is_handed():
+    series = np.sin(np.arange(200) / 5.0)
+    seen = []
+
+    def last_value(history, origins):
+        seen.append(len(history))
+        return np.stack([np.full(4, history[o - 1]) for o in origins])
+
+    calibration = calibrate_forecaster(last_value, series[:150], 4, (80.0, 90.0), 10, 1, 50)
+    changed = series.copy()
+    changed[150:] += 1e6  # the "test part"
+    again = calibrate_forecaster(last_value, changed[:150], 4, (80.0, 90.0), 10, 1, 50)
+    assert calibration.windows == 50 and seen == [150, 150]
+    assert calibration.margins.tobytes() == again.margins.tobytes()

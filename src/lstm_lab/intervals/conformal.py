@@ -18,6 +18,7 @@ docs/intervals.md compares them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,3 +111,34 @@ def rolling_origins(
     if windows is not None:
         origins = origins[:windows]
     return origins[::-1]
+
+
+# (history (T,), origins) -> forecasts (n origins, H): the forecast from origin o may use
+# history[:o] only.
+OriginForecaster = Callable[[np.ndarray, list[int]], np.ndarray]
+
+
+def calibrate_forecaster(
+    forecast: OriginForecaster,
+    history: np.ndarray,
+    horizon: int,
+    levels: tuple[float, ...],
+    first: int,
+    step: int,
+    windows: int | None,
+) -> Calibration:
+    """Split-conformal margins of `forecast` from rolling origins inside `history`.
+
+    `history` is the training and validation parts only: calibration cannot read a value
+    it is not handed, so the test part never reaches it.
+    """
+    origins = rolling_origins(len(history), horizon, first, step, windows)
+    if not origins:
+        raise ConfigError(
+            f"no calibration window fits: the {len(history)} points before the test part hold "
+            f"no {horizon}-step window after the first {first}; lower intervals.step or "
+            "data.lookback."
+        )
+    predictions = np.asarray(forecast(history, origins), np.float64)  # (n, H)
+    actual = np.stack([history[o : o + horizon] for o in origins])  # (n, H)
+    return calibrate(predictions, actual, levels)
