@@ -119,17 +119,11 @@ def test_conformalised_quantiles_narrow_a_band_that_is_too_wide():
 
 
 def test_rolling_origins_end_at_the_given_end_and_step_back():
-    assert rolling_origins(end=20, horizon=3, first=5, step=2, windows=None) == [
-        5,
-        7,
-        9,
-        11,
-        13,
-        15,
-        17,
-    ]
-    assert rolling_origins(end=20, horizon=3, first=5, step=2, windows=3) == [13, 15, 17]
-    assert rolling_origins(end=20, horizon=3, first=18, step=1, windows=None) == []
+    # The newest window forecasts positions 17, 18, 19 from origin 16, its last seen point.
+    every = rolling_origins(end=20, horizon=3, first=5, step=2, windows=None)
+    assert every == [6, 8, 10, 12, 14, 16]
+    assert rolling_origins(end=20, horizon=3, first=5, step=2, windows=3) == [12, 14, 16]
+    assert rolling_origins(end=20, horizon=3, first=17, step=1, windows=None) == []
 
 
 def test_levels_map_to_quantiles_like_neuralforecast():
@@ -169,7 +163,7 @@ def test_calibration_reads_only_the_history_it_is_handed():
 
     def last_value(history, origins):
         seen.append(len(history))
-        return np.stack([np.full(4, history[o - 1]) for o in origins])
+        return np.stack([np.full(4, history[o]) for o in origins])
 
     calibration = calibrate_forecaster(last_value, series[:150], 4, (80.0, 90.0), 10, 1, 50)
     changed = series.copy()

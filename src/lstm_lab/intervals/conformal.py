@@ -97,16 +97,15 @@ def _calibration(errors: np.ndarray, levels: tuple[float, ...]) -> Calibration:
     return Calibration(tuple(levels), margins, len(errors))
 
 
-def rolling_origins(
-    end: int, horizon: int, first: int, step: int, windows: int | None
-) -> list[int]:
-    """Forecast origins o (the forecast covers positions o .. o + horizon - 1), oldest first.
+def rolling_origins(end: int, horizon: int, first: int, step: int, windows: int | None) -> list[int]:
+    """Forecast origins o, oldest first: o is the last point a forecast sees, and it covers
+    positions o + 1 .. o + horizon.
 
-    The last window ends at `end` (exclusive: the first position calibration may not see),
-    each earlier one `step` before it, none before `first` (the first origin with a full
-    lookback), at most `windows` of them (None: as many as fit).
+    The newest window's last target is position `end - 1` (`end`: the first position
+    calibration may not see); each earlier origin is `step` before the next, none before
+    `first` (the first origin with a full lookback), at most `windows` of them (None: all).
     """
-    last = end - horizon
+    last = end - 1 - horizon
     origins = list(range(last, first - 1, -step))
     if windows is not None:
         origins = origins[:windows]
@@ -114,7 +113,7 @@ def rolling_origins(
 
 
 # (history (T,), origins) -> forecasts (n origins, H): the forecast from origin o may use
-# history[:o] only.
+# history[: o + 1] only.
 OriginForecaster = Callable[[np.ndarray, list[int]], np.ndarray]
 
 
@@ -140,5 +139,5 @@ def calibrate_forecaster(
             "data.lookback."
         )
     predictions = np.asarray(forecast(history, origins), np.float64)  # (n, H)
-    actual = np.stack([history[o : o + horizon] for o in origins])  # (n, H)
+    actual = np.stack([history[o + 1 : o + 1 + horizon] for o in origins])  # (n, H)
     return calibrate(predictions, actual, levels)
