@@ -97,7 +97,9 @@ def _calibration(errors: np.ndarray, levels: tuple[float, ...]) -> Calibration:
     return Calibration(tuple(levels), margins, len(errors))
 
 
-def rolling_origins(end: int, horizon: int, first: int, step: int, windows: int | None) -> list[int]:
+def rolling_origins(
+    end: int, horizon: int, first: int, step: int, windows: int | None
+) -> list[int]:
     """Forecast origins o, oldest first: o is the last point a forecast sees, and it covers
     positions o + 1 .. o + horizon.
 
