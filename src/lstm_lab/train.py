@@ -39,7 +39,8 @@ CLIP_KEYS = ("gradient_clip_val", "gradient_clip_algorithm")
 def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, pl.LightningModule, pl.Trainer]:
     """The datamodule, model and trainer (with its callbacks and loggers) the config names."""
     datamodule = instantiate(cfg.data)
-    model = instantiate(cfg.model)
+    # What the model's shape takes from the data (a real series' horizon, season, inputs).
+    model = instantiate(cfg.model, **getattr(datamodule, "model_arguments", {}))
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
     for logger in loggers:

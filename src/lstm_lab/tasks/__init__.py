@@ -1,0 +1,1 @@
+"""Tasks: what an experiment reports beside the model's own test step (metrics, plots, eval)."""
