@@ -10,7 +10,7 @@ from lstm_lab.errors import ConfigError
 
 
 def air_passengers() -> Series:
-    """Box & Jenkins' monthly airline passengers 1949-1960 (144 values), as statsforecast ships it."""
+    """Box & Jenkins' monthly airline passengers 1949-1960 (144 values), from statsforecast."""
     from statsforecast.utils import AirPassengersDF
 
     # statsforecast stamps each month at its end; the protocols name months by their start.

@@ -49,7 +49,7 @@ class Series:
         return pd.date_range(self.time[-1], periods=horizon + 1, freq=self.freq)[1:]
 
     def position(self, when: str | int, key: str) -> int:
-        """The index of a timestamp (any date pandas reads) or a position (negative from the end)."""
+        """The index of a timestamp (a date pandas reads) or a position (negative from the end)."""
         if isinstance(when, int) and not isinstance(when, bool):
             index = when + len(self) if when < 0 else when
             if not 0 <= index < len(self):
