@@ -19,11 +19,16 @@ CHECKPOINT_NAMES = ("best.ckpt", "last.ckpt")
 # The only classes a run folder may name: a folder is data, so its .hydra/config.yaml is
 # checked against these before anything is imported or called.
 ALLOWED_TARGETS = {
-    "data": ("lstm_lab.data.CumsumDataModule", "lstm_lab.data.FunctionDataModule"),
+    "data": (
+        "lstm_lab.data.CumsumDataModule",
+        "lstm_lab.data.FunctionDataModule",
+        "lstm_lab.data.series.SeriesDataModule",
+    ),
     "model": (
         "lstm_lab.models.LSTMSequenceClassifier",
         "lstm_lab.models.LSTMRegressor",
         "lstm_lab.models.LSTMForecaster",
+        "lstm_lab.models.LSTMDirectForecaster",
     ),
     "task": ("lstm_lab.tasks.NextValueTask", "lstm_lab.tasks.StepLabelsTask"),
 }

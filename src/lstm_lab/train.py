@@ -43,7 +43,8 @@ def build(
     """The task, datamodule, model and trainer (with its callbacks and loggers) the config names."""
     task = instantiate(cfg.task)
     datamodule = instantiate(cfg.data)
-    model = instantiate(cfg.model)
+    # What the model's shape takes from the data (a real series' horizon, season, inputs).
+    model = instantiate(cfg.model, **getattr(datamodule, "model_arguments", {}))
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
     for logger in loggers:

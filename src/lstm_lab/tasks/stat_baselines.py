@@ -1,0 +1,45 @@
+"""Statistical baselines fitted by statsforecast: seasonal naive, AutoETS, AutoARIMA, AutoTheta."""
+
+from __future__ import annotations
+
+import numpy as np
+
+NAMES = ("seasonal_naive", "auto_ets", "auto_arima", "auto_theta")
+
+
+def make(name: str, season: int):
+    """A fresh statsforecast model by baseline name."""
+    # Imported on first use: statsforecast (and statsmodels under it) cost about a second.
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
+
+    classes = {
+        "seasonal_naive": SeasonalNaive,
+        "auto_ets": AutoETS,
+        "auto_arima": AutoARIMA,
+        "auto_theta": AutoTheta,
+    }
+    return classes[name](season_length=season)
+
+
+def forecast(
+    values: np.ndarray, fits: list[int], origins: np.ndarray, horizon: int, season: int
+) -> dict[str, np.ndarray]:
+    """(n, H) forecasts per baseline from each origin.
+
+    `fits[i]` is the last point the model forecasting from `origins[i]` was fitted on (a new
+    fit wherever it changes); a model applied to later origins reads the new points without
+    refitting (statsforecast's `forward`), as the LSTM does.
+    """
+    out = {}
+    for name in NAMES:
+        rows, model, fitted_to = [], None, None
+        for fit_end, origin in zip(fits, origins, strict=True):
+            if fit_end != fitted_to:
+                model = make(name, season).fit(values[: fit_end + 1])
+                fitted_to = fit_end
+            if origin == fit_end:
+                rows.append(model.predict(h=horizon)["mean"])
+            else:
+                rows.append(model.forward(y=values[: origin + 1], h=horizon)["mean"])
+        out[name] = np.asarray(rows, dtype=np.float64)
+    return out
