@@ -9,11 +9,14 @@ import torch
 from torch import Tensor, nn
 
 from lstm_lab.errors import ConfigError
+from lstm_lab.intervals.levels import check_levels, quantile_levels
+from lstm_lab.intervals.pinball import multi_quantile_loss
 from lstm_lab.models.base import LSTMModule
 from lstm_lab.validation import check_choice, check_int
 
 TRANSFORMS = ("log", "none")
 REFERENCES = ("seasonal_naive", "seasonal_drift", "last", "none")
+LOSSES = ("mse", "quantile")
 
 
 class LSTMDirectForecaster(LSTMModule):
@@ -26,7 +29,10 @@ class LSTMDirectForecaster(LSTMModule):
       the last season's growth per season ahead), `last` (the last value) or `none`.
     - Scaling lives here: `loc`/`scale` buffers (per input feature) come from the
       datamodule's training values only, so a checkpoint is self-contained.
-    Inputs and outputs are in the data's units; the loss is the MSE in scaled units.
+    - `loss: quantile` makes it a quantile model: the head forecasts, per step, the median and
+      both ends of every interval in `levels` (percent), trained with the pinball loss
+      (NeuralForecast's MQLoss); `forward` then returns (B, H, Q) quantiles, ascending.
+    Inputs and outputs are in the data's units; the loss is the MSE (or pinball) in scaled units.
     """
 
     output_name = "forecast"
@@ -34,14 +40,26 @@ class LSTMDirectForecaster(LSTMModule):
     task = "future values"
 
     def __init__(
-        self, *, horizon: int, season: int, transform: str, reference: str, **kwargs: Any
+        self,
+        *,
+        horizon: int,
+        season: int,
+        transform: str,
+        reference: str,
+        loss: str,
+        levels: list[float],
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.horizon = check_int("data.horizon", horizon)
         self.season = check_int("data.season", season)
         self.transform = check_choice("model.transform", transform, TRANSFORMS)
         self.reference = check_choice("model.reference", reference, REFERENCES)
-        self.head = nn.Linear(self.encoder.out_features, horizon)
+        self.loss = check_choice("model.loss", loss, LOSSES)
+        self.levels = check_levels(levels) if loss == "quantile" else ()
+        self.quantiles = quantile_levels(self.levels) if self.levels else ()
+        self.register_buffer("q", torch.tensor(self.quantiles), persistent=False)
+        self.head = nn.Linear(self.encoder.out_features, horizon * max(len(self.quantiles), 1))
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
         features = kwargs["input_size"]
@@ -112,15 +130,35 @@ class LSTMDirectForecaster(LSTMModule):
         inputs = z.clone()
         inputs[..., 0] = z[..., 0] - z[:, -1:, 0]  # the level removed: (B, L)
         features = self.encoder(inputs, return_sequences=False)  # (B, out_features)
+        if self.quantiles:
+            head = self.head(features).view(len(z), self.horizon, -1)  # (B, H, Q)
+            return self._reference(z[..., 0]).unsqueeze(-1) + head  # (B, H, Q)
         return self._reference(z[..., 0]) + self.head(features)  # (B, H)
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, lookback, F) windows -> (B, horizon) forecasts, both in the data's units."""
-        out = self.forward_scaled(self.scaled(x)) * self.scale[0] + self.loc[0]  # (B, H)
+        out = self.forward_scaled(self.scaled(x)) * self.scale[0] + self.loc[0]  # (B, H[, Q])
+        if self.quantiles:
+            # Quantiles trained apart can cross; sorted they are a valid set (Chernozhukov,
+            # Fernandez-Val and Galichon 2010), and exp keeps their order.
+            out = out.sort(dim=-1).values  # (B, H, Q)
         return out.exp() if self.transform == "log" else out
 
     def shared_step(self, batch: tuple[Tensor, ...]) -> tuple[Tensor, dict[str, Tensor]]:
         """MSE in scaled units over all H steps; the task reports errors in data units."""
         x, y = batch  # (B, L, F), (B, H)
         target = (self.forward_transform(y) - self.loc[0]) / self.scale[0]  # (B, H)
+        if self.quantiles:
+            return multi_quantile_loss(self.forward_scaled(self.scaled(x)), target, self.q), {}
         return (self.forward_scaled(self.scaled(x)) - target).square().mean(), {}
+
+    @property
+    def band_index(self) -> dict[float, tuple[int, int]]:
+        """level -> the (lower, upper) indices of its band in a quantile model's last axis."""
+        q = len(self.quantiles)
+        # quantiles: the lower ends (widest band first), the median, the upper ends.
+        return {lv: (i, q - 1 - i) for i, lv in enumerate(reversed(self.levels))}
+
+    def point_of(self, out: Any) -> Any:
+        """The point forecasts (..., H) in outputs (..., H[, Q]): a quantile model's median."""
+        return out[..., self.quantiles.index(0.5)] if self.quantiles else out
