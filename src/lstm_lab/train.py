@@ -126,6 +126,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
     fit_seconds = time.perf_counter() - start
     metrics: dict[str, Any] = test(task, trainer, model, datamodule) if cfg.get("test") else {}
+    if cfg.get("backtest") and cfg.backtest.windows:
+        from lstm_lab.tasks.backtest import backtest  # forecasting experiments only
+
+        metrics |= backtest(cfg, Path(cfg.paths.output_dir) / "backtest")
     if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_score is not None:
         metrics["val/best"] = float(trainer.checkpoint_callback.best_model_score)
     metrics["train/steps"] = trainer.global_step  # optimizer steps taken
