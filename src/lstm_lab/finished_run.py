@@ -30,7 +30,11 @@ ALLOWED_TARGETS = {
         "lstm_lab.models.LSTMForecaster",
         "lstm_lab.models.LSTMDirectForecaster",
     ),
-    "task": ("lstm_lab.tasks.NextValueTask", "lstm_lab.tasks.StepLabelsTask"),
+    "task": (
+        "lstm_lab.tasks.NextValueTask",
+        "lstm_lab.tasks.StepLabelsTask",
+        "lstm_lab.tasks.series.SeriesTask",
+    ),
 }
 # Runs from before the task group name no task: it follows from their data.
 TASK_OF_DATA = {

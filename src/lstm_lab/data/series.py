@@ -6,20 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
 from lstm_lab.data.bundled import load_dataset
 from lstm_lab.data.series_file import Series, read_series, season_of
 from lstm_lab.data.streams import FixedBatches, ShuffledBatches
-from lstm_lab.data.task import TaskDataModule
 from lstm_lab.errors import ConfigError
 from lstm_lab.validation import check_choice, check_int
 
 KEEPS = ("all", "last")
 
 
-class SeriesDataModule(TaskDataModule):
+class SeriesDataModule(pl.LightningDataModule):
     """Windows of `lookback` past values (target first, then covariates) and the next
     `horizon` target values, in the series' own units.
 
@@ -167,24 +167,6 @@ class SeriesDataModule(TaskDataModule):
 
     def test_dataloader(self) -> FixedBatches:
         return FixedBatches(self.test)
-
-    # Until the entry points ask a task object (configs/task/), the hooks hand over to it.
-    def extra_test_metrics(self, model):
-        from lstm_lab.tasks.series import SeriesTask
-
-        self._task = getattr(self, "_task", None) or SeriesTask()
-        return self._task.extra_test_metrics(model, self)
-
-    def plot_predictions(self, model, path, title):
-        from lstm_lab.tasks.series import SeriesTask
-
-        self._task = getattr(self, "_task", None) or SeriesTask()
-        return self._task.plot_predictions(model, self, path, title)
-
-    def evaluate(self, model, out, name, plot, n_sequences):
-        from lstm_lab.tasks.series import SeriesTask
-
-        return SeriesTask().evaluate(model, self, out, name, plot, n_sequences)
 
 
 __all__ = ["SeriesDataModule", "Series"]

@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 import torch
 
 from lstm_lab.tasks import stat_baselines
+from lstm_lab.tasks.base import Task
 from lstm_lab.tasks.forecasts import Forecasts, seasonal_naive_mae
 from lstm_lab.tasks.series_plot import plot_series_forecasts
 
@@ -50,7 +51,7 @@ def verdict(metrics: dict[str, float], prefix: str) -> str:
     )
 
 
-class SeriesTask:
+class SeriesTask(Task):
     """Real-series forecasting: test scores on the protocol's points for the LSTM and every
     statistical baseline, the forecast figure, and eval.py's CSV of forecasts."""
 

@@ -1,8 +1,9 @@
-"""Prediction intervals of the series task: calibrated inside the training and validation
-parts for the LSTM and every baseline, then scored wherever forecasts are scored."""
+"""Prediction intervals of the series task: split-conformal margins per horizon step from
+rolling origins before each forecast, for the LSTM and every baseline, and their scores."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,22 +12,19 @@ import pytorch_lightning as pl
 import torch
 
 from lstm_lab.errors import ConfigError
-from lstm_lab.intervals.conformal import (
-    Bands,
-    Calibration,
-    calibrate,
-    calibrate_quantiles,
-    rolling_origins,
-)
+from lstm_lab.intervals.conformal import Bands, conformal_quantile, rolling_origins
 from lstm_lab.intervals.levels import check_levels, level_name
 from lstm_lab.intervals.metrics import interval_metrics
-from lstm_lab.tasks import stat_baselines
 from lstm_lab.tasks.forecasts import Forecasts
 from lstm_lab.validation import check_choice, check_int
 
 # conformal: split-conformal around point forecasts; quantile: a quantile model's own bands;
-# cqr: those bands conformalised. Baselines are always conformal.
+# cqr: those bands conformalised (Romano et al. 2019). Baselines are always conformal.
 METHODS = ("conformal", "quantile", "cqr")
+MODEL = "lstm"
+
+# calibration origins (m,) -> forecasts by model name: (m, H) points, or (m, H, Q) quantiles
+OriginForecasts = Callable[[np.ndarray], dict[str, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -56,79 +54,113 @@ def model_outputs(model: pl.LightningModule, inputs: torch.Tensor) -> np.ndarray
         return model(inputs.to(model.device)).double().cpu().numpy()
 
 
-def quantile_bands(model: pl.LightningModule, quantiles: np.ndarray) -> Bands:
-    """level -> (lower, upper) (n, H) from a quantile model's (n, H, Q) outputs."""
-    return {
-        lv: (quantiles[..., lo], quantiles[..., hi]) for lv, (lo, hi) in model.band_index.items()
+def check_quantile_setup(model: pl.LightningModule, settings: IntervalSettings) -> None:
+    """A quantile method needs a quantile model trained for the same levels."""
+    if settings.method == "conformal":
+        return
+    levels = tuple(getattr(model, "levels", ()) or ())
+    if not levels:
+        raise ConfigError(
+            f"intervals.method={settings.method} needs a quantile model: add model.loss=quantile, "
+            "or use intervals.method=conformal."
+        )
+    if levels != settings.levels:
+        raise ConfigError(
+            f"intervals.levels={list(settings.levels)} differ from the quantile model's "
+            f"model.levels={list(levels)}: set both to the same list."
+        )
+
+
+def own_bands(model: pl.LightningModule, quantiles: np.ndarray) -> Bands:
+    """level -> (lower, upper), each (..., H), from a quantile model's (..., H, Q) outputs."""
+    return {lv: (quantiles[..., lo], quantiles[..., hi]) for lv, (lo, hi) in model.band_index.items()}
+
+
+def scores_of(outputs: np.ndarray, actual: np.ndarray, model, method: str) -> np.ndarray:
+    """Nonconformity scores (m, H): absolute errors, or CQR's max(lo - y, y - hi) per level
+    stacked first (L, m, H) for a quantile model under `cqr`."""
+    if outputs.ndim == 3 and method == "cqr":
+        bands = own_bands(model, outputs)
+        return np.stack([np.maximum(lo - actual, actual - hi) for lo, hi in bands.values()])
+    point = model.point_of(outputs) if outputs.ndim == 3 else outputs
+    return np.abs(actual - point)
+
+
+def margins_before(
+    forecast_from: OriginForecasts,
+    values: np.ndarray,
+    ends: np.ndarray,
+    horizon: int,
+    first: int,
+    settings: IntervalSettings,
+    models: dict[str, Any],
+) -> dict[str, np.ndarray]:
+    """Per model name, margins (n, L, H): for forecast w, calibrated on the rolling origins
+    whose targets all lie at or before point `ends[w]`.
+
+    Only `values[: max(ends) + 1]` is read, for targets; every origin's forecast is made once
+    (`forecast_from`) and shared by the forecasts whose calibration includes it.
+    """
+    ends = np.asarray(ends, dtype=np.int64)
+    per_end = {}
+    for end in np.unique(ends):
+        origins = rolling_origins(int(end) + 1, horizon, first, settings.step, settings.windows)
+        if not origins:
+            raise ConfigError(
+                f"no calibration window fits before point {end}: data.lookback and "
+                f"data.horizon={horizon} leave none; shorten them or train on more of the series."
+            )
+        per_end[int(end)] = np.asarray(origins)
+    union = np.unique(np.concatenate(list(per_end.values())))
+    history = np.asarray(values[: int(ends.max()) + 1], dtype=np.float64)
+    actual = history[union[:, None] + np.arange(1, horizon + 1)]  # (m, H)
+    position = {int(o): i for i, o in enumerate(union)}
+    out = {}
+    for name, outputs in forecast_from(union).items():
+        method = settings.method if name == MODEL else "conformal"
+        scores = scores_of(outputs, actual, models.get(name), method)  # (m, H) or (L, m, H)
+        by_end = {}
+        for end, origins in per_end.items():
+            rows = [position[int(o)] for o in origins]
+            if scores.ndim == 3:
+                by_end[end] = np.stack(
+                    [conformal_quantile(s[rows], lv) for s, lv in zip(scores, settings.levels)]
+                )
+            else:
+                chosen = scores[rows]
+                by_end[end] = np.stack([conformal_quantile(chosen, lv) for lv in settings.levels])
+        out[name] = np.stack([by_end[int(end)] for end in ends])  # (n, L, H)
+    return out
+
+
+def bands_of(
+    name: str,
+    outputs: np.ndarray,
+    margins: np.ndarray | None,
+    settings: IntervalSettings,
+    model: Any,
+) -> tuple[np.ndarray, Bands]:
+    """(point (n, H), level -> (lower, upper)) for forecasts `outputs` (n, H[, Q]) of `name`,
+    with its margins (n, L, H)."""
+    if outputs.ndim == 3:
+        point = model.point_of(outputs)
+        own = own_bands(model, outputs)
+        if settings.method == "quantile":
+            return point, own
+        if settings.method == "cqr":
+            return point, {
+                lv: (own[lv][0] - margins[:, i], own[lv][1] + margins[:, i])
+                for i, lv in enumerate(settings.levels)
+            }
+    else:
+        point = outputs
+    return point, {
+        lv: (point - margins[:, i], point + margins[:, i]) for i, lv in enumerate(settings.levels)
     }
 
 
-@dataclass
-class CalibratedIntervals:
-    """Per model, how its intervals around a forecast are made, and on how many windows."""
-
-    settings: IntervalSettings
-    calibrations: dict[str, Calibration]
-    origins: np.ndarray  # the calibration windows' origins
-
-    def bands(self, name: str, point: np.ndarray, quantiles: np.ndarray | None, model) -> Bands:
-        """level -> (lower, upper) for forecasts `point` (n, H) of model `name`."""
-        if quantiles is not None and self.settings.method in ("quantile", "cqr"):
-            own = quantile_bands(model, quantiles)
-            if self.settings.method == "quantile":
-                return own
-            return self.calibrations[name].widen(own)
-        return self.calibrations[name].bands(point)
-
-
-def calibrate_series(
-    model: pl.LightningModule,
-    datamodule,
-    settings: IntervalSettings,
-    end: int | None = None,
-    baselines: bool = True,
-) -> CalibratedIntervals:
-    """Calibration from rolling origins whose targets all lie at or before `end`
-    (default: train_end, so nothing of the test part), the models fitted as they are.
-
-    Only `series.values[: end + 1]` is handed to the baselines and read for targets, and the
-    LSTM's input windows end at the origins: the test part cannot reach a margin.
-    """
-    end = datamodule.train_end if end is None else end
-    horizon, lookback = datamodule.horizon, datamodule.lookback
-    origins = np.asarray(
-        rolling_origins(end + 1, horizon, lookback - 1, settings.step, settings.windows)
-    )
-    if len(origins) == 0:
-        raise ConfigError(
-            f"no calibration window fits before point {end}: data.lookback={lookback} and "
-            f"data.horizon={horizon} leave none; shorten them or move data.train_end later."
-        )
-    history = np.asarray(datamodule.series.values[: end + 1], dtype=np.float64)
-    actual = history[origins[:, None] + np.arange(1, horizon + 1)]  # (n, H)
-    out = model_outputs(model, datamodule.inputs(origins))  # (n, H) or (n, H, Q)
-    calibrations = {}
-    if out.ndim == 3 and settings.method == "cqr":
-        calibrations["lstm"] = calibrate_quantiles(
-            quantile_bands(model, out), actual, settings.levels
-        )
-    else:
-        point = model.point_of(out) if out.ndim == 3 else out
-        calibrations["lstm"] = calibrate(point, actual, settings.levels)
-    if baselines:
-        predicted = stat_baselines.forecast(
-            history, [end] * len(origins), origins, horizon, datamodule.season
-        )
-        for name, forecasts in predicted.items():
-            calibrations[name] = calibrate(forecasts, actual, settings.levels)
-    return CalibratedIntervals(settings, calibrations, origins)
-
-
 def interval_scores(
-    forecasts: Forecasts,
-    bands: dict[str, Bands],
-    prefix: str,
-    model: str = "lstm",
+    forecasts: Forecasts, bands: dict[str, Bands], prefix: str, model: str = MODEL
 ) -> dict[str, float]:
     """`<prefix>/coverage_<L>`, width, winkler and crps for `model`, `<prefix>/<name>/...` for
     every other, over the points the protocol scores."""
@@ -144,15 +176,15 @@ def interval_scores(
 
 
 def interval_table(metrics: dict[str, float], names: list[str], levels, prefix: str) -> str:
-    """Coverage / width / Winkler per level and CRPS, one row per model, for eval.py."""
-    head = "".join(f"  {'cov/width/winkler ' + level_name(lv) + '%':>30}" for lv in levels)
+    """Coverage / mean width / Winkler per level and CRPS, one row per model, for eval.py."""
+    head = "".join(f"  {level_name(lv) + '%: cover  width  Winkler':>30}" for lv in levels)
     rows = [f"  {'model':<16}{head}  {'CRPS':>9}"]
     for name in names:
-        key = prefix if name == "lstm" else f"{prefix}/{name}"
+        key = prefix if name == MODEL else f"{prefix}/{name}"
         cells = "".join(
-            f"  {metrics[f'{key}/coverage_{level_name(lv)}']:>8.0%} "
-            f"{metrics[f'{key}/width_{level_name(lv)}']:>9.4g} "
-            f"{metrics[f'{key}/winkler_{level_name(lv)}']:>10.4g}"
+            f"  {metrics[f'{key}/coverage_{level_name(lv)}']:>12.0%}"
+            f" {metrics[f'{key}/width_{level_name(lv)}']:>7.4g}"
+            f" {metrics[f'{key}/winkler_{level_name(lv)}']:>8.4g}"
             for lv in levels
         )
         rows.append(f"  {name:<16}{cells}  {metrics[f'{key}/crps']:>9.4g}")
