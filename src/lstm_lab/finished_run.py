@@ -14,6 +14,7 @@ from lstm_lab.checkpoints import check_checkpoint_file, read_checkpoint
 from lstm_lab.config import instantiate
 from lstm_lab.errors import ConfigError
 from lstm_lab.tasks import Task
+from lstm_lab.tasks.base import task_settings
 
 CHECKPOINT_NAMES = ("best.ckpt", "last.ckpt")
 # The only classes a run folder may name: a folder is data, so its .hydra/config.yaml is
@@ -138,7 +139,14 @@ def load_run(ckpt_path: str | None = None, run_dir: str | None = None) -> Run:
     run, ckpt = locate(ckpt_path, run_dir)
     saved = saved_config(run)
     read_checkpoint(ckpt)  # plain tensors and values only, before Lightning reads it
-    task = instantiate(OmegaConf.create(saved["task"]))
+    settings = task_settings(saved)
+    unsafe = unsafe_paths(settings, "settings")
+    if unsafe:
+        raise ConfigError(
+            f"{run / '.hydra' / 'config.yaml'} sets {unsafe[0].removeprefix('settings.')}, which "
+            "would import, call or resolve something; a run folder is data, so it is refused."
+        )
+    task = instantiate(OmegaConf.create(saved["task"]), **settings)
     datamodule = instantiate(OmegaConf.create(saved["data"]))
     model_cls = get_class(saved["model"]["_target_"])
     # Runs from before model.steps_per_execution lack it; it matters only in training.

@@ -29,6 +29,7 @@ from lstm_lab.io import format_table, write_json
 from lstm_lab.logs import quiet_third_party
 from lstm_lab.sweep.resume import run_job
 from lstm_lab.tasks import Task
+from lstm_lab.tasks.base import task_settings
 from lstm_lab.tensorboard_hparams import log_hparams, run_hparams
 from lstm_lab.tracking import log_record
 from lstm_lab.validation import check_run_config
@@ -41,7 +42,7 @@ def build(
     cfg: DictConfig,
 ) -> tuple[Task, pl.LightningDataModule, pl.LightningModule, pl.Trainer]:
     """The task, datamodule, model and trainer (with its callbacks and loggers) the config names."""
-    task = instantiate(cfg.task)
+    task = instantiate(cfg.task, **task_settings(cfg))
     datamodule = instantiate(cfg.data)
     # What the model's shape takes from the data (a real series' horizon, season, inputs).
     model = instantiate(cfg.model, **getattr(datamodule, "model_arguments", {}))

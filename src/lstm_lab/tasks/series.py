@@ -13,6 +13,13 @@ import torch
 from lstm_lab.tasks import stat_baselines
 from lstm_lab.tasks.base import Task
 from lstm_lab.tasks.forecasts import Forecasts, seasonal_naive_mae
+from lstm_lab.tasks.series_intervals import (
+    IntervalSettings,
+    bands_frame,
+    interval_scores,
+    interval_table,
+    window_intervals,
+)
 from lstm_lab.tasks.series_plot import plot_series_forecasts
 
 log = logging.getLogger(__name__)
@@ -24,7 +31,8 @@ def model_forecasts(model: pl.LightningModule, datamodule, origins: np.ndarray) 
     model.eval()
     with torch.no_grad():
         x = datamodule.inputs(origins).to(model.device)  # (n, L, F)
-        return model(x).double().cpu().numpy()  # (n, H)
+        out = model(x).double().cpu().numpy()  # (n, H), or (n, H, Q) for a quantile model
+        return model.point_of(out)  # (n, H)
 
 
 def forecasts_at(
@@ -55,8 +63,29 @@ class SeriesTask(Task):
     """Real-series forecasting: test scores on the protocol's points for the LSTM and every
     statistical baseline, the forecast figure, and eval.py's CSV of forecasts."""
 
-    def __init__(self) -> None:
+    def __init__(self, intervals: dict | None = None) -> None:
         self._cache: tuple[object, object, Forecasts] | None = None
+        # The run's `intervals` block (docs/intervals.md); None reports point forecasts only.
+        self.intervals = IntervalSettings.from_config(intervals) if intervals else None
+        self._bands: tuple[object, object, dict] | None = None
+
+    def test_bands(self, model: pl.LightningModule, datamodule) -> dict:
+        """Per model, level -> (lower, upper) (n, H) around the test forecasts, calibrated on
+        rolling origins inside the training and validation parts only."""
+        if self.intervals is None:
+            return {}
+        if self._bands and self._bands[0] is model and self._bands[1] is datamodule:
+            return self._bands[2]
+        forecasts = self.test_forecasts(model, datamodule)
+        end = datamodule.train_end
+        baselines = {k: v for k, v in forecasts.predicted.items() if k != MODEL}
+        origins = datamodule.test_origins
+        bands = window_intervals(
+            model, datamodule, datamodule.series.values, origins,
+            np.full(len(origins), end), end, baselines, self.intervals,
+        )  # fmt: skip
+        self._bands = (model, datamodule, bands)
+        return bands
 
     def test_forecasts(self, model: pl.LightningModule, datamodule) -> Forecasts:
         """The test origins' forecasts: the LSTM's and the baselines' fitted on training only."""
@@ -86,6 +115,8 @@ class SeriesTask(Task):
         metrics["test/beats_seasonal_naive"] = float(
             metrics["test/mae"] < metrics["test/seasonal_naive/mae"]
         )
+        if self.intervals is not None:
+            metrics |= interval_scores(forecasts, self.test_bands(model, datamodule), "test")
         log.info(verdict(metrics, "test"))
         return metrics
 
@@ -94,7 +125,11 @@ class SeriesTask(Task):
     ) -> Path:
         """The series, the test points, the LSTM's and the baselines' forecasts of them."""
         return plot_series_forecasts(
-            datamodule, self.test_forecasts(model, datamodule), path, title
+            datamodule,
+            self.test_forecasts(model, datamodule),
+            path,
+            title,
+            self.test_bands(model, datamodule).get(MODEL),
         )
 
     def evaluate(
@@ -109,7 +144,13 @@ class SeriesTask(Task):
         """The test scores again, every forecast as CSV and the PNG, under `out`."""
         forecasts = self.test_forecasts(model, datamodule)
         metrics = self.extra_test_metrics(model, datamodule)
-        forecasts.to_frame().to_csv(out / "forecasts.csv", index=False)
+        frame = forecasts.to_frame()
+        if self.intervals is not None:
+            frame = frame.assign(**bands_frame(forecasts, self.test_bands(model, datamodule)))
+            names = list(forecasts.predicted)
+            print(f"Intervals on the test part ({int(forecasts.scored.sum())} points):")
+            print(interval_table(metrics, names, self.intervals.levels, "test"))
+        frame.to_csv(out / "forecasts.csv", index=False)
         if plot:
             self.plot_predictions(
                 model, datamodule, out / "forecasts.png", f"{name}: test forecasts"

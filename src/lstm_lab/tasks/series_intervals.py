@@ -15,6 +15,7 @@ from lstm_lab.errors import ConfigError
 from lstm_lab.intervals.conformal import Bands, conformal_quantile, rolling_origins
 from lstm_lab.intervals.levels import check_levels, level_name
 from lstm_lab.intervals.metrics import interval_metrics
+from lstm_lab.tasks import stat_baselines
 from lstm_lab.tasks.forecasts import Forecasts
 from lstm_lab.validation import check_choice, check_int
 
@@ -72,8 +73,12 @@ def check_quantile_setup(model: pl.LightningModule, settings: IntervalSettings) 
 
 
 def own_bands(model: pl.LightningModule, quantiles: np.ndarray) -> Bands:
-    """level -> (lower, upper), each (..., H), from a quantile model's (..., H, Q) outputs."""
-    return {lv: (quantiles[..., lo], quantiles[..., hi]) for lv, (lo, hi) in model.band_index.items()}
+    """level -> (lower, upper), each (..., H), from a quantile model's (..., H, Q) outputs;
+    levels ascending, as IntervalSettings holds them."""
+    index = model.band_index
+    return {
+        lv: (quantiles[..., index[lv][0]], quantiles[..., index[lv][1]]) for lv in sorted(index)
+    }
 
 
 def scores_of(outputs: np.ndarray, actual: np.ndarray, model, method: str) -> np.ndarray:
@@ -124,7 +129,10 @@ def margins_before(
             rows = [position[int(o)] for o in origins]
             if scores.ndim == 3:
                 by_end[end] = np.stack(
-                    [conformal_quantile(s[rows], lv) for s, lv in zip(scores, settings.levels)]
+                    [
+                        conformal_quantile(s[rows], lv)
+                        for s, lv in zip(scores, settings.levels, strict=True)
+                    ]
                 )
             else:
                 chosen = scores[rows]
@@ -189,3 +197,69 @@ def interval_table(metrics: dict[str, float], names: list[str], levels, prefix: 
         )
         rows.append(f"  {name:<16}{cells}  {metrics[f'{key}/crps']:>9.4g}")
     return "\n".join(rows)
+
+
+def calibration_forecasts(
+    model: pl.LightningModule, datamodule, values: np.ndarray, fit_end: int
+) -> OriginForecasts:
+    """Forecasts from calibration origins: the LSTM as trained, each baseline fitted on the
+    points up to `fit_end` and reading later ones without refitting, as the forecasts do."""
+
+    def forecast_from(origins: np.ndarray) -> dict[str, np.ndarray]:
+        out = {MODEL: model_outputs(model, datamodule.inputs(origins))}
+        fits = [fit_end] * len(origins)
+        return out | stat_baselines.forecast(
+            values, fits, origins, datamodule.horizon, datamodule.season
+        )
+
+    return forecast_from
+
+
+def window_intervals(
+    model: pl.LightningModule,
+    datamodule,
+    values: np.ndarray,
+    origins: np.ndarray,
+    ends: np.ndarray,
+    fit_end: int,
+    baseline_points: dict[str, np.ndarray],
+    settings: IntervalSettings,
+) -> dict[str, Bands]:
+    """Bands of the forecasts from `origins` (the LSTM's, and the baselines' `baseline_points`
+    (n, H)), each calibrated on origins whose targets end by its `ends[w]`, the models fitted
+    up to `fit_end`; only `values[: max(ends) + 1]` reaches the calibration."""
+    check_quantile_setup(model, settings)
+    history = np.asarray(values[: int(np.max(ends)) + 1], dtype=np.float64)
+    forecast_from = calibration_forecasts(model, datamodule, history, fit_end)
+    first = datamodule.lookback - 1
+    margins = margins_before(
+        forecast_from, history, ends, datamodule.horizon, first, settings, {MODEL: model}
+    )
+    outputs = {MODEL: model_outputs(model, datamodule.inputs(origins)), **baseline_points}
+    return {
+        name: bands_of(name, out, margins[name], settings, model if name == MODEL else None)[1]
+        for name, out in outputs.items()
+    }
+
+
+def join_bands(parts: list[tuple[list[int], dict[str, Bands]]], n: int) -> dict[str, Bands]:
+    """Bands of groups of windows (their indices, their bands) as (n, H) arrays per model."""
+    out: dict[str, Bands] = {}
+    for members, bands in parts:
+        for name, by_level in bands.items():
+            for level, (lower, upper) in by_level.items():
+                lo, hi = out.setdefault(name, {}).setdefault(
+                    level, (np.zeros((n, lower.shape[1])), np.zeros((n, lower.shape[1])))
+                )
+                lo[members], hi[members] = lower, upper
+    return out
+
+
+def bands_frame(forecasts: Forecasts, bands: dict[str, Bands]) -> dict[str, np.ndarray]:
+    """`lower_<L>` and `upper_<L>` columns in the row order of `Forecasts.to_frame()`."""
+    columns: dict[str, list[np.ndarray]] = {}
+    for name in forecasts.predicted:
+        for level, (lower, upper) in bands[name].items():
+            columns.setdefault(f"lower_{level_name(level)}", []).append(lower.reshape(-1))
+            columns.setdefault(f"upper_{level_name(level)}", []).append(upper.reshape(-1))
+    return {key: np.concatenate(parts) for key, parts in columns.items()}

@@ -18,8 +18,24 @@ STYLES = {
 }
 
 
-def plot_series_forecasts(datamodule, forecasts: Forecasts, path: Path, title: str) -> Path:
-    """Whole series above, the scored part below; each model drawn on the points scored."""
+def draw_bands(ax, times: np.ndarray, bands: dict, order: np.ndarray | None = None) -> None:
+    """The LSTM's intervals as shaded bands, the widest palest, labelled by level."""
+    order = np.arange(len(times)) if order is None else order
+    for i, level in enumerate(sorted(bands, reverse=True)):
+        lower, upper = bands[level]
+        shade = 0.12 + 0.12 * i
+        label = f"LSTM {level:g}% interval"
+        ax.fill_between(
+            times[order], lower[order], upper[order], color="tab:red", alpha=shade, lw=0,
+            label=label, zorder=1,
+        )  # fmt: skip
+
+
+def plot_series_forecasts(
+    datamodule, forecasts: Forecasts, path: Path, title: str, bands: dict | None = None
+) -> Path:
+    """Whole series above, the scored part below; each model drawn on the points scored, the
+    LSTM's intervals (`bands`: level -> (lower, upper), (n, H)) shaded around it."""
     plt = pyplot()
     series = datamodule.series
     mask = forecasts.scored
@@ -35,6 +51,9 @@ def plot_series_forecasts(datamodule, forecasts: Forecasts, path: Path, title: s
         ax.plot(
             series.time, series.values, color="tab:blue", lw=1.3, label=f"actual {series.target}"
         )
+        if bands:
+            masked = {lv: (lo[mask], hi[mask]) for lv, (lo, hi) in bands.items()}
+            draw_bands(ax, times, masked, order)
         for name, predicted in forecasts.predicted.items():
             style = dict(STYLES.get(name, dict(marker="", lw=1.0)))
             ax.plot(times[order], predicted[mask][order], ms=3.5, label=name, **style)
@@ -43,6 +62,9 @@ def plot_series_forecasts(datamodule, forecasts: Forecasts, path: Path, title: s
     ax_zoom.set_xlim(times.min() - (times.max() - times.min()) * 0.3, times.max())
     in_view = series.time >= times.min() - (times.max() - times.min()) * 0.3
     low, high = series.values[in_view].min(), series.values[in_view].max()
+    if bands:
+        widest = bands[max(bands)]
+        low, high = min(low, widest[0][mask].min()), max(high, widest[1][mask].max())
     ax_zoom.set_ylim(low - 0.1 * (high - low), high + 0.1 * (high - low))
     ax_zoom.set_title(
         f"test part: {mask.sum()} points ({scored}); dashed line: end of training", fontsize=10

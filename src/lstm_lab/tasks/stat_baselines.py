@@ -21,6 +21,21 @@ def make(name: str, season: int):
     return classes[name](season_length=season)
 
 
+# Fitted models by (name, season, the exact values fitted on): interval calibration asks for
+# forecasts from more origins of a model the test forecasts already fitted.
+_FITTED: dict[tuple[str, int, bytes], object] = {}
+
+
+def fitted(name: str, season: int, values: np.ndarray):
+    """`make(name, season)` fitted on `values`, once per process for the same values."""
+    key = (name, season, np.ascontiguousarray(values, dtype=np.float64).tobytes())
+    if key not in _FITTED:
+        if len(_FITTED) >= 64:
+            _FITTED.clear()
+        _FITTED[key] = make(name, season).fit(values)
+    return _FITTED[key]
+
+
 def forecast(
     values: np.ndarray, fits: list[int], origins: np.ndarray, horizon: int, season: int
 ) -> dict[str, np.ndarray]:
@@ -35,7 +50,7 @@ def forecast(
         rows, model, fitted_to = [], None, None
         for fit_end, origin in zip(fits, origins, strict=True):
             if fit_end != fitted_to:
-                model = make(name, season).fit(values[: fit_end + 1])
+                model = fitted(name, season, values[: fit_end + 1])
                 fitted_to = fit_end
             if origin == fit_end:
                 rows.append(model.predict(h=horizon)["mean"])
