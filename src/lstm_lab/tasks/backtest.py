@@ -27,6 +27,12 @@ from lstm_lab.tasks import stat_baselines
 from lstm_lab.tasks.backtest_plot import plot_backtest
 from lstm_lab.tasks.forecasts import Forecasts, seasonal_naive_mae
 from lstm_lab.tasks.series import MODEL, forecasts_at, model_forecasts, verdict
+from lstm_lab.tasks.series_intervals import (
+    IntervalSettings,
+    interval_scores,
+    join_bands,
+    window_intervals,
+)
 from lstm_lab.validation import check_choice, check_int
 
 log = logging.getLogger(__name__)
@@ -110,10 +116,12 @@ def backtest(cfg: DictConfig, out: Path) -> dict[str, float]:
     schedule = refit_schedule(windows, refit)
     fits = [int(origins[w]) for w in schedule]
     lstm = np.zeros((windows, horizon))
+    groups = []
     for start in sorted(set(schedule)):
         members = [w for w in range(windows) if schedule[w] == start]
         model, datamodule = fit_window(cfg, int(origins[start]))
         lstm[members] = model_forecasts(model, datamodule, origins[members])
+        groups.append((members, model, datamodule))
         fitted_to = series.time[origins[start]].date()
         log.info("backtest: fitted up to %s, forecast %d windows", fitted_to, len(members))
     predicted = {MODEL: lstm}
@@ -121,9 +129,35 @@ def backtest(cfg: DictConfig, out: Path) -> dict[str, float]:
     forecasts = forecasts_at(reference, origins, predicted, "all")
     scale = seasonal_naive_mae(series.values[: fits[0] + 1], reference.season)
     metrics = forecasts.metrics("backtest", scale, MODEL)
+    if cfg.get("intervals"):
+        bands = backtest_bands(cfg.intervals, groups, series.values, origins, fits, predicted)
+        metrics |= interval_scores(forecasts, bands, "backtest")
     write_backtest(reference, forecasts, scale, out, f"{cfg.name}: backtest")
     log.info(verdict(metrics, "backtest"))
     return metrics
+
+
+def backtest_bands(
+    intervals: Any,
+    groups: list,
+    values: np.ndarray,
+    origins: np.ndarray,
+    fits: list[int],
+    predicted: dict[str, np.ndarray],
+) -> dict:
+    """Every window's bands, per model: each calibrated on the rolling origins whose targets
+    end by the window's origin, with the models that forecast the window."""
+    settings = IntervalSettings.from_config(intervals)
+    parts = []
+    for members, model, datamodule in groups:
+        baselines = {k: v[members] for k, v in predicted.items() if k != MODEL}
+        window_origins = origins[members]
+        bands = window_intervals(
+            model, datamodule, values, window_origins, window_origins,
+            fits[members[0]], baselines, settings,
+        )  # fmt: skip
+        parts.append((members, bands))
+    return join_bands(parts, len(origins))
 
 
 def write_backtest(datamodule, forecasts: Forecasts, scale: float, out: Path, title: str) -> None:
