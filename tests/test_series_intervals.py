@@ -63,12 +63,15 @@ def test_the_95_percent_band_holds_the_80_percent_one(tmp_path):
 
 
 @pytest.mark.e2e
-def test_a_run_reports_intervals_for_the_lstm_and_every_baseline(tmp_path):
+def test_a_quantile_run_reports_intervals_for_every_model_and_exports(tmp_path):
     run_dir = tmp_path / "run"
     result = run_cli(
         "experiment=air_passengers",
         "trainer.max_steps=20",
         "trainer.val_check_interval=10",
+        "model.loss=quantile",
+        "model.levels=[80,90]",
+        "intervals.method=cqr",
         "intervals.levels=[80,90]",
         "backtest.windows=2",
         "backtest.step=12",
@@ -88,3 +91,8 @@ def test_a_run_reports_intervals_for_the_lstm_and_every_baseline(tmp_path):
                 )
             assert metrics[f"{prefix}{name}/crps"] > 0
         assert f"{prefix}/coverage_95" not in metrics
+    exported = run_cli(f"run_dir={run_dir}", script="export.py")
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    assert "quantiles 0.05, 0.1, 0.5, 0.9, 0.95" in exported.stdout
+    difference = float(exported.stdout.rsplit("max |difference|", 1)[1])
+    assert difference < 1e-3
