@@ -200,7 +200,11 @@ def interval_table(metrics: dict[str, float], names: list[str], levels, prefix: 
 
 
 def calibration_forecasts(
-    model: pl.LightningModule, datamodule, values: np.ndarray, fit_end: int
+    model: pl.LightningModule,
+    datamodule,
+    values: np.ndarray,
+    fit_end: int,
+    baselines: tuple[str, ...] = stat_baselines.NAMES,
 ) -> OriginForecasts:
     """Forecasts from calibration origins: the LSTM as trained, each baseline fitted on the
     points up to `fit_end` and reading later ones without refitting, as the forecasts do."""
@@ -209,7 +213,7 @@ def calibration_forecasts(
         out = {MODEL: model_outputs(model, datamodule.inputs(origins))}
         fits = [fit_end] * len(origins)
         return out | stat_baselines.forecast(
-            values, fits, origins, datamodule.horizon, datamodule.season
+            values, fits, origins, datamodule.horizon, datamodule.season, baselines
         )
 
     return forecast_from

@@ -37,7 +37,12 @@ def fitted(name: str, season: int, values: np.ndarray):
 
 
 def forecast(
-    values: np.ndarray, fits: list[int], origins: np.ndarray, horizon: int, season: int
+    values: np.ndarray,
+    fits: list[int],
+    origins: np.ndarray,
+    horizon: int,
+    season: int,
+    names: tuple[str, ...] = NAMES,
 ) -> dict[str, np.ndarray]:
     """(n, H) forecasts per baseline from each origin.
 
@@ -46,7 +51,7 @@ def forecast(
     refitting (statsforecast's `forward`), as the LSTM does.
     """
     out = {}
-    for name in NAMES:
+    for name in names:
         rows, model, fitted_to = [], None, None
         for fit_end, origin in zip(fits, origins, strict=True):
             if fit_end != fitted_to:
