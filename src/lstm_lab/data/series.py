@@ -46,8 +46,8 @@ class SeriesDataModule(TaskDataModule):
         freq: str | None,
         season: int | None,
         horizon: int,
-        lookback: int,
-        val_size: int,
+        lookback: int | None,
+        val_size: int | None,
         train_end: str | int | None,
         test_start: str | int | None,
         keep: str,
@@ -55,8 +55,7 @@ class SeriesDataModule(TaskDataModule):
     ) -> None:
         super().__init__()
         self.horizon = check_int("data.horizon", horizon)
-        self.lookback = check_int("data.lookback", lookback)
-        self.val_size = check_int("data.val_size", val_size, minimum=1)
+        self.val_size = check_int("data.val_size", horizon if val_size is None else val_size)
         self.batch_size = check_int("data.batch_size", batch_size)
         self.keep = check_choice("data.keep", keep, KEEPS)
         if (path is None) == (dataset is None):
@@ -73,6 +72,7 @@ class SeriesDataModule(TaskDataModule):
                 f"data.freq={self.series.freq} has no usual season length: set data.season."
             )
         season = check_int("data.season", self.season)
+        self.lookback = check_int("data.lookback", 2 * season if lookback is None else lookback)
         # After `season` is known: the model logs the same value, and Lightning merges both.
         self.save_hyperparameters()
         self._split(train_end, test_start)
