@@ -1,4 +1,4 @@
-"""Real series from CSV files and bundled data sets: splits, protocols and one sentence per bad file."""
+"""Real series from CSV files and bundled data sets: splits, protocols, bad files."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
     python eval.py ckpt_path=<run>/checkpoints/best.ckpt
 
 Writes `<run>/eval/`: metrics.json, a PNG, and the per-item predictions behind them. What is
-reported depends on the task and comes from its datamodule's `evaluate` hook.
+reported depends on the task and comes from its task's `evaluate` (lstm_lab/tasks/).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     out = run.dir / "eval"
     check_writable_dir(out, f"eval/ into {out}", WRITABLE_FIX)
     print(f"Evaluating {run.ckpt_path}")
-    metrics: dict[str, Any] = run.datamodule.evaluate(
-        run.model, out, name=run.name, plot=cfg.plot, n_sequences=cfg.n_sequences
+    metrics: dict[str, Any] = run.task.evaluate(
+        run.model, run.datamodule, out, name=run.name, plot=cfg.plot, n_sequences=cfg.n_sequences
     )
     metrics["checkpoint"] = str(run.ckpt_path)
     write_json(out / "metrics.json", metrics)

@@ -13,6 +13,7 @@ from omegaconf import OmegaConf
 from lstm_lab.checkpoints import check_checkpoint_file, read_checkpoint
 from lstm_lab.config import instantiate
 from lstm_lab.errors import ConfigError
+from lstm_lab.tasks import Task
 
 CHECKPOINT_NAMES = ("best.ckpt", "last.ckpt")
 # The only classes a run folder may name: a folder is data, so its .hydra/config.yaml is
@@ -29,6 +30,16 @@ ALLOWED_TARGETS = {
         "lstm_lab.models.LSTMForecaster",
         "lstm_lab.models.LSTMDirectForecaster",
     ),
+    "task": (
+        "lstm_lab.tasks.NextValueTask",
+        "lstm_lab.tasks.StepLabelsTask",
+        "lstm_lab.tasks.series.SeriesTask",
+    ),
+}
+# Runs from before the task group name no task: it follows from their data.
+TASK_OF_DATA = {
+    "lstm_lab.data.CumsumDataModule": "lstm_lab.tasks.StepLabelsTask",
+    "lstm_lab.data.FunctionDataModule": "lstm_lab.tasks.NextValueTask",
 }
 # Keys through which Hydra's instantiate would call or import something.
 INSTANTIATE_KEYS = ("_target_", "_args_", "_partial_", "_recursive_", "_convert_")
@@ -41,6 +52,7 @@ class Run:
     dir: Path
     ckpt_path: Path
     name: str
+    task: Task
     datamodule: pl.LightningDataModule
     model: pl.LightningModule
 
@@ -101,6 +113,9 @@ def saved_config(run: Path) -> dict:
         group: (saved or {}).get(group) if isinstance(saved, dict) else None
         for group in ALLOWED_TARGETS
     }
+    data_target = nodes["data"].get("_target_") if isinstance(nodes["data"], dict) else None
+    if nodes["task"] is None and data_target in TASK_OF_DATA:
+        nodes["task"] = saved["task"] = {"_target_": TASK_OF_DATA[data_target]}
     for group, node in nodes.items():
         target = node.get("_target_") if isinstance(node, dict) else None
         if target not in ALLOWED_TARGETS[group]:
@@ -126,6 +141,7 @@ def load_run(
     run, ckpt = locate(ckpt_path, run_dir)
     saved = saved_config(run)
     read_checkpoint(ckpt)  # plain tensors and values only, before Lightning reads it
+    task = instantiate(OmegaConf.create(saved["task"]))
     datamodule = instantiate(OmegaConf.create({**saved["data"], **(data or {})}))
     model_cls = get_class(saved["model"]["_target_"])
     # Runs from before model.steps_per_execution lack it; it matters only in training.
@@ -139,4 +155,4 @@ def load_run(
             "point it at a run's checkpoints/best.ckpt or checkpoints/last.ckpt."
         ) from None
     model.eval()
-    return Run(run, ckpt, str(saved.get("name", run.name)), datamodule, model)
+    return Run(run, ckpt, str(saved.get("name", run.name)), task, datamodule, model)

@@ -66,5 +66,5 @@ main = hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="predi
 
 
 def cli() -> None:
-    """`python predict.py ...`: one-sentence errors for mistakes Hydra would print as a traceback."""
+    """`python predict.py ...`: one-sentence errors where Hydra would print a traceback."""
     launch(main, "predict")

@@ -62,6 +62,7 @@ from hydra_plugins.lstm_lab_optuna_sweeper.workers import (
     retried,
     retry_once,
 )
+from lstm_lab.status import Status
 
 log = logging.getLogger(__name__)
 
@@ -308,7 +309,7 @@ class OptunaSweeper(Sweeper):
 
     def _check_fixed(self, study: optuna.Study, fixed: list[str]) -> None:
         """A study's trials share their fixed overrides: another budget would mix results."""
-        from lstm_lab.cli import report
+        from lstm_lab.errors import report
 
         stored = study.user_attrs.get(FIXED)
         if stored is None:
@@ -436,8 +437,8 @@ class OptunaSweeper(Sweeper):
             "trials": {
                 "total": len(trials),
                 "complete": states.count(TrialState.COMPLETE),
-                "pruned": states.count(TrialState.PRUNED),
-                "failed": states.count(TrialState.FAIL),
+                Status.PRUNED.value: states.count(TrialState.PRUNED),
+                Status.FAILED.value: states.count(TrialState.FAIL),
             },
         }
         complete = [t for t in trials if t.state == TrialState.COMPLETE]

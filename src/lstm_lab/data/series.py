@@ -6,20 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
 from lstm_lab.data.bundled import load_dataset
 from lstm_lab.data.series_file import Series, read_series, season_of
 from lstm_lab.data.streams import FixedBatches, ShuffledBatches
-from lstm_lab.data.task import TaskDataModule
 from lstm_lab.errors import ConfigError
 from lstm_lab.validation import check_choice, check_int
 
 KEEPS = ("all", "last")
 
 
-class SeriesDataModule(TaskDataModule):
+class SeriesDataModule(pl.LightningDataModule):
     """Windows of `lookback` past values (target first, then covariates) and the next
     `horizon` target values, in the series' own units.
 
@@ -118,14 +118,16 @@ class SeriesDataModule(TaskDataModule):
 
     def _build(self) -> None:
         series = self.series
-        # (N, F): the target, then the covariates, in float64; windows are float32 copies.
+        # (N, F): the target, then the covariates, in float64 (scaling statistics, baselines).
         self.values = torch.from_numpy(np.column_stack([series.values, series.covariates]))
+        # Windows are strided views of one float32 copy: a million-row file costs no more.
+        values = self.values.float()
+        self._inputs = values.unfold(0, self.lookback, 1).transpose(1, 2)  # (N-L+1, L, F)
+        self._targets = values[:, 0].unfold(0, self.horizon, 1)  # (N-H+1, H)
         first = self.lookback - 1
-        train_origins = np.arange(first, first + self.n_train)
-        val_origins = np.arange(train_origins[-1] + 1, self.train_end - self.horizon + 1)
-        self.train = self.windows(train_origins)
-        self.val = self.windows(val_origins)
-        self.test = self.windows(self.test_origins)
+        self.train = self.windows(first, first + self.n_train)
+        self.val = self.windows(first + self.n_train, self.train_end - self.horizon + 1)
+        self.test = self.windows(int(self.test_origins[0]), int(self.test_origins[-1]) + 1)
 
     @property
     def model_arguments(self) -> dict[str, Any]:
@@ -138,13 +140,13 @@ class SeriesDataModule(TaskDataModule):
 
     def inputs(self, origins: np.ndarray) -> Tensor:
         """The `lookback` points ending at each origin: (n, lookback, F) float32."""
-        idx = torch.as_tensor(origins)[:, None] + torch.arange(1 - self.lookback, 1)  # (n, L)
-        return self.values[idx].float()
+        return self._inputs[torch.as_tensor(origins) - (self.lookback - 1)]
 
-    def windows(self, origins: np.ndarray) -> tuple[Tensor, Tensor]:
-        """Inputs (n, lookback, F) and the next `horizon` targets (n, horizon), float32."""
-        idx = torch.as_tensor(origins)[:, None] + torch.arange(1, self.horizon + 1)  # (n, H)
-        return self.inputs(origins), self.values[idx, 0].float()
+    def windows(self, start: int, stop: int) -> tuple[Tensor, Tensor]:
+        """Origins start..stop-1: inputs (n, lookback, F) and next `horizon` targets (n, H)."""
+        return self._inputs[start - self.lookback + 1 : stop - self.lookback + 1], self._targets[
+            start + 1 : stop + 1
+        ]
 
     def training_values(self) -> Tensor:
         """The points up to train_end (N_train, F), float64: all that scaling may look at."""
@@ -167,24 +169,6 @@ class SeriesDataModule(TaskDataModule):
 
     def test_dataloader(self) -> FixedBatches:
         return FixedBatches(self.test)
-
-    # Until the entry points ask a task object (configs/task/), the hooks hand over to it.
-    def extra_test_metrics(self, model):
-        from lstm_lab.tasks.series import SeriesTask
-
-        self._task = getattr(self, "_task", None) or SeriesTask()
-        return self._task.extra_test_metrics(model, self)
-
-    def plot_predictions(self, model, path, title):
-        from lstm_lab.tasks.series import SeriesTask
-
-        self._task = getattr(self, "_task", None) or SeriesTask()
-        return self._task.plot_predictions(model, self, path, title)
-
-    def evaluate(self, model, out, name, plot, n_sequences):
-        from lstm_lab.tasks.series import SeriesTask
-
-        return SeriesTask().evaluate(model, self, out, name, plot, n_sequences)
 
 
 __all__ = ["SeriesDataModule", "Series"]

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from lstm_lab.validation import check_choice
+
 NAMES = ("seasonal_naive", "auto_ets", "auto_arima", "auto_theta")
+
+
+def check_names(names: list[str]) -> list[str]:
+    """The configured baselines (task.baselines), each one this module knows."""
+    for name in names:
+        check_choice("task.baselines", name, NAMES)
+    return list(names)
 
 
 def make(name: str, season: int):
@@ -22,16 +31,21 @@ def make(name: str, season: int):
 
 
 def forecast(
-    values: np.ndarray, fits: list[int], origins: np.ndarray, horizon: int, season: int
+    names: list[str],
+    values: np.ndarray,
+    fits: list[int],
+    origins: np.ndarray,
+    horizon: int,
+    season: int,
 ) -> dict[str, np.ndarray]:
-    """(n, H) forecasts per baseline from each origin.
+    """(n, H) forecasts of each named baseline from each origin.
 
     `fits[i]` is the last point the model forecasting from `origins[i]` was fitted on (a new
     fit wherever it changes); a model applied to later origins reads the new points without
     refitting (statsforecast's `forward`), as the LSTM does.
     """
     out = {}
-    for name in NAMES:
+    for name in names:
         rows, model, fitted_to = [], None, None
         for fit_end, origin in zip(fits, origins, strict=True):
             if fit_end != fitted_to:
