@@ -54,7 +54,7 @@ def one_seed(cfg, windows: int, step: int, refit, counts: list[int]) -> dict:
     schedule = refit_schedule(windows, refit)
     fits = [int(origins[w]) for w in schedule]
     actual = values[origins[:, None] + np.arange(1, horizon + 1)]  # (W, H)
-    naive = stat_baselines.forecast(values, fits, origins, horizon, reference.season, (BASELINE,))
+    naive = stat_baselines.forecast([BASELINE], values, fits, origins, horizon, reference.season)
     lstm = {}
     margins: dict[int, dict[str, np.ndarray]] = {n: {} for n in counts}
     for start in sorted(set(schedule)):
@@ -67,7 +67,7 @@ def one_seed(cfg, windows: int, step: int, refit, counts: list[int]) -> dict:
             ends = origins[members]
             history = values[: int(ends.max()) + 1]
             forecast_from = calibration_forecasts(
-                model, datamodule, history, fits[start], (BASELINE,)
+                model, datamodule, history, fits[start], [BASELINE]
             )
             first = datamodule.lookback - 1
             got = margins_before(
@@ -111,7 +111,7 @@ def main() -> None:
         help="train.py overrides naming the experiment",
     )
     args = parser.parse_args()
-    refit = {"false": False, "true": True}.get(args.refit.lower(), None)
+    refit = {"false": False, "true": True}.get(args.refit.lower())
     refit = int(args.refit) if refit is None else refit
     torch.set_num_threads(1)
 

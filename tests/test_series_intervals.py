@@ -12,6 +12,7 @@ import torch
 from conftest import run_cli
 
 from lstm_lab.config import build
+from lstm_lab.tasks import stat_baselines
 from lstm_lab.tasks.series import SeriesTask
 
 N, HORIZON = 96, 6
@@ -34,9 +35,8 @@ def task_bands(csv: Path, keep: str) -> tuple[SeriesTask, dict]:
     model = build("model/direct", **data.model_arguments)
     with torch.no_grad():
         model.head.weight.normal_(0, 0.1)  # an untrained model that still varies by window
-    task = SeriesTask(
-        intervals={"levels": [80, 95], "method": "conformal", "windows": 30, "step": 1}
-    )
+    intervals = {"levels": [80, 95], "method": "conformal", "windows": 30, "step": 1}
+    task = SeriesTask(baselines=list(stat_baselines.NAMES), intervals=intervals)
     return task, task.test_bands(model, data)
 
 

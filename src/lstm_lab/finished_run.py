@@ -134,8 +134,11 @@ def saved_config(run: Path) -> dict:
     return saved
 
 
-def load_run(ckpt_path: str | None = None, run_dir: str | None = None) -> Run:
-    """Rebuild a run's datamodule from its saved config and its model from the checkpoint."""
+def load_run(
+    ckpt_path: str | None = None, run_dir: str | None = None, data: dict | None = None
+) -> Run:
+    """Rebuild a run's datamodule from its saved config and its model from the checkpoint;
+    `data` replaces saved data values (predict.py's newer file)."""
     run, ckpt = locate(ckpt_path, run_dir)
     saved = saved_config(run)
     read_checkpoint(ckpt)  # plain tensors and values only, before Lightning reads it
@@ -147,7 +150,7 @@ def load_run(ckpt_path: str | None = None, run_dir: str | None = None) -> Run:
             "would import, call or resolve something; a run folder is data, so it is refused."
         )
     task = instantiate(OmegaConf.create(saved["task"]), **settings)
-    datamodule = instantiate(OmegaConf.create(saved["data"]))
+    datamodule = instantiate(OmegaConf.create({**saved["data"], **(data or {})}))
     model_cls = get_class(saved["model"]["_target_"])
     # Runs from before model.steps_per_execution lack it; it matters only in training.
     extra = {} if "steps_per_execution" in saved["model"] else {"steps_per_execution": 1}

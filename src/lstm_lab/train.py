@@ -25,8 +25,10 @@ from lstm_lab.checkpoints import check_fits
 from lstm_lab.cli import launch, one_sentence_errors
 from lstm_lab.config import CONFIG_DIR, instantiate
 from lstm_lab.errors import ConfigError, TrainingDiverged, TrialPruned
-from lstm_lab.io import format_table, write_json
+from lstm_lab.io import format_table
 from lstm_lab.logs import quiet_third_party
+from lstm_lab.run_record import RunRecord
+from lstm_lab.status import Status
 from lstm_lab.sweep.resume import run_job
 from lstm_lab.tasks import Task
 from lstm_lab.tasks.base import task_settings
@@ -90,7 +92,7 @@ def write_report(
     """metrics.json, TensorBoard's HPARAMS row, the PNG, the table, MLflow's record (rank 0)."""
     output_dir = Path(cfg.paths.output_dir)
     log_hparams(trainer.loggers, run_hparams(cfg), metrics, step=trainer.global_step)
-    write_json(output_dir / "metrics.json", metrics)
+    RunRecord(output_dir).write(Status.COMPLETED, metrics)
     if cfg.get("plot"):
         title = f"{cfg.name}: test predictions"
         if isinstance(cfg.optimized_metric, str) and cfg.optimized_metric in metrics:
@@ -127,15 +129,12 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
     fit_seconds = time.perf_counter() - start
     metrics: dict[str, Any] = test(task, trainer, model, datamodule) if cfg.get("test") else {}
-    if cfg.get("backtest") and cfg.backtest.windows:
-        from lstm_lab.tasks.backtest import backtest  # forecasting experiments only
-
-        metrics |= backtest(cfg, Path(cfg.paths.output_dir) / "backtest")
+    metrics |= task.backtest(cfg, Path(cfg.paths.output_dir) / "backtest")
     if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_score is not None:
         metrics["val/best"] = float(trainer.checkpoint_callback.best_model_score)
     metrics["train/steps"] = trainer.global_step  # optimizer steps taken
     metrics["time/fit_seconds"] = total_fit_seconds(trainer, fit_seconds)
-    metrics["status"] = "completed"
+    metrics["status"] = Status.COMPLETED.value
     if trainer.is_global_zero:
         write_report(cfg, task, trainer, model, datamodule, metrics)
     return metrics
@@ -146,9 +145,8 @@ def record_failure(cfg: DictConfig, error: Exception) -> None:
     if isinstance(error, InstantiationException) and error.__cause__ is not None:
         error = error.__cause__  # the model's or datamodule's own error, not Hydra's wrapper
     # Our own errors are one sentence already; others keep their type to say what failed.
-    text = str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}"
-    message = " ".join(text.split())
-    write_json(Path(cfg.paths.output_dir) / "metrics.json", {"status": "failed", "error": message})
+    message = str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}"
+    RunRecord(cfg.paths.output_dir).write(Status.FAILED, error=message)
 
 
 def run(cfg: DictConfig) -> float | list[float] | None:
@@ -172,7 +170,13 @@ def run(cfg: DictConfig) -> float | list[float] | None:
             record_failure(cfg, error)
             return None
     else:
-        metrics = train(cfg)
+        try:
+            metrics = train(cfg)
+        except (ConfigError, TrainingDiverged, KeyboardInterrupt):
+            raise  # one sentence (cli.one_sentence_errors), or recorded by RunStatus
+        except Exception as error:
+            record_failure(cfg, error)  # every ending has a status, a bug's too
+            raise
     names = cfg.get("optimized_metric")
     values = [metrics.get(n) for n in (names if OmegaConf.is_list(names) else [names])]
     if None in values:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -77,6 +78,49 @@ def check_writable_dir(folder: Any, what: str, fix: str) -> Path:
     return folder
 
 
+def check_creatable(key: str, folder: Any) -> None:
+    """`folder` exists as a folder, or can be made: its nearest existing parent is a writable
+    folder (nothing is created to find out)."""
+    path = Path(str(folder)).expanduser().absolute()
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(
+            f"{key}={folder} lies below {probe}, which is a file, not a folder: "
+            f"set {key} to a folder you can write to."
+        )
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{key}={folder} cannot be written ({probe} is read-only): choose another."
+        )
+
+
+# Settings that name a folder: never empty (an empty one writes at the working directory or
+# the filesystem's root).
+FOLDER_KEYS = ("paths.root_dir", "paths.log_dir", "hydra.run.dir", "hydra.sweep.dir")
+# Settings that become one folder's name: a separator or `..` would move the run elsewhere.
+NAME_KEYS = ("name", "task_name")
+
+
+def check_folder_settings(config: Any) -> None:
+    """The settings run and sweep folders are made from, before any folder is made."""
+    from omegaconf import OmegaConf
+
+    for key in FOLDER_KEYS:
+        value = OmegaConf.select(config, key, default=None)
+        if value is not None and not str(value).strip():
+            raise ConfigError(f"{key} is empty: set {key}=<a folder> (or leave it out).")
+    for key in NAME_KEYS:
+        value = str(OmegaConf.select(config, key, default=""))
+        if not value.strip() or "/" in value or "\\" in value or value in (".", ".."):
+            example = re.sub(r"[/\\.]+", "_", value).strip("_") or "myrun"
+            raise ConfigError(
+                f"{key}={value!r} is not a folder name: use a name without / or \\ "
+                f"(e.g. {key}={example})."
+            )
+
+
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     """One of a fixed set of names."""
     choices = tuple(choices)
@@ -98,6 +142,9 @@ def check_run_config(cfg: Any) -> None:
         check_int("num_threads", cfg.num_threads)
     trainer = cfg.trainer
     check_choice("trainer.accelerator", trainer.accelerator, ACCELERATORS)
+    devices = trainer.get("devices", 1)
+    if not (devices in ("auto", -1) or isinstance(devices, list | tuple)):
+        check_int("trainer.devices", devices, minimum=1)
     check_int("trainer.max_steps", trainer.max_steps)
     clamp_val_check_interval(cfg)
     check_int("trainer.val_check_interval", trainer.val_check_interval, 1, trainer.max_steps)
@@ -116,6 +163,9 @@ def check_run_config(cfg: Any) -> None:
             "raise data.batch_size instead."
         )
     check_accelerator(trainer.accelerator)
+    for name, node in (cfg.get("callbacks") or {}).items():
+        if node is not None and node.get("dirpath"):
+            check_creatable(f"callbacks.{name}.dirpath", node.dirpath)
     check_model_fits_data(cfg)
     check_memory(cfg)
     if cfg.get("ckpt_path"):

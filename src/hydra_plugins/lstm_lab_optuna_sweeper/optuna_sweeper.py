@@ -62,6 +62,7 @@ from hydra_plugins.lstm_lab_optuna_sweeper.workers import (
     retried,
     retry_once,
 )
+from lstm_lab.status import Status
 
 log = logging.getLogger(__name__)
 
@@ -436,8 +437,8 @@ class OptunaSweeper(Sweeper):
             "trials": {
                 "total": len(trials),
                 "complete": states.count(TrialState.COMPLETE),
-                "pruned": states.count(TrialState.PRUNED),
-                "failed": states.count(TrialState.FAIL),
+                Status.PRUNED.value: states.count(TrialState.PRUNED),
+                Status.FAILED.value: states.count(TrialState.FAIL),
             },
         }
         complete = [t for t in trials if t.state == TrialState.COMPLETE]

@@ -46,8 +46,8 @@ class SeriesDataModule(pl.LightningDataModule):
         freq: str | None,
         season: int | None,
         horizon: int,
-        lookback: int,
-        val_size: int,
+        lookback: int | None,
+        val_size: int | None,
         train_end: str | int | None,
         test_start: str | int | None,
         keep: str,
@@ -55,8 +55,7 @@ class SeriesDataModule(pl.LightningDataModule):
     ) -> None:
         super().__init__()
         self.horizon = check_int("data.horizon", horizon)
-        self.lookback = check_int("data.lookback", lookback)
-        self.val_size = check_int("data.val_size", val_size, minimum=1)
+        self.val_size = check_int("data.val_size", horizon if val_size is None else val_size)
         self.batch_size = check_int("data.batch_size", batch_size)
         self.keep = check_choice("data.keep", keep, KEEPS)
         if (path is None) == (dataset is None):
@@ -73,6 +72,7 @@ class SeriesDataModule(pl.LightningDataModule):
                 f"data.freq={self.series.freq} has no usual season length: set data.season."
             )
         season = check_int("data.season", self.season)
+        self.lookback = check_int("data.lookback", 2 * season if lookback is None else lookback)
         # After `season` is known: the model logs the same value, and Lightning merges both.
         self.save_hyperparameters()
         self._split(train_end, test_start)
@@ -118,14 +118,16 @@ class SeriesDataModule(pl.LightningDataModule):
 
     def _build(self) -> None:
         series = self.series
-        # (N, F): the target, then the covariates, in float64; windows are float32 copies.
+        # (N, F): the target, then the covariates, in float64 (scaling statistics, baselines).
         self.values = torch.from_numpy(np.column_stack([series.values, series.covariates]))
+        # Windows are strided views of one float32 copy: a million-row file costs no more.
+        values = self.values.float()
+        self._inputs = values.unfold(0, self.lookback, 1).transpose(1, 2)  # (N-L+1, L, F)
+        self._targets = values[:, 0].unfold(0, self.horizon, 1)  # (N-H+1, H)
         first = self.lookback - 1
-        train_origins = np.arange(first, first + self.n_train)
-        val_origins = np.arange(train_origins[-1] + 1, self.train_end - self.horizon + 1)
-        self.train = self.windows(train_origins)
-        self.val = self.windows(val_origins)
-        self.test = self.windows(self.test_origins)
+        self.train = self.windows(first, first + self.n_train)
+        self.val = self.windows(first + self.n_train, self.train_end - self.horizon + 1)
+        self.test = self.windows(int(self.test_origins[0]), int(self.test_origins[-1]) + 1)
 
     @property
     def model_arguments(self) -> dict[str, Any]:
@@ -138,13 +140,13 @@ class SeriesDataModule(pl.LightningDataModule):
 
     def inputs(self, origins: np.ndarray) -> Tensor:
         """The `lookback` points ending at each origin: (n, lookback, F) float32."""
-        idx = torch.as_tensor(origins)[:, None] + torch.arange(1 - self.lookback, 1)  # (n, L)
-        return self.values[idx].float()
+        return self._inputs[torch.as_tensor(origins) - (self.lookback - 1)]
 
-    def windows(self, origins: np.ndarray) -> tuple[Tensor, Tensor]:
-        """Inputs (n, lookback, F) and the next `horizon` targets (n, horizon), float32."""
-        idx = torch.as_tensor(origins)[:, None] + torch.arange(1, self.horizon + 1)  # (n, H)
-        return self.inputs(origins), self.values[idx, 0].float()
+    def windows(self, start: int, stop: int) -> tuple[Tensor, Tensor]:
+        """Origins start..stop-1: inputs (n, lookback, F) and next `horizon` targets (n, H)."""
+        return self._inputs[start - self.lookback + 1 : stop - self.lookback + 1], self._targets[
+            start + 1 : stop + 1
+        ]
 
     def training_values(self) -> Tensor:
         """The points up to train_end (N_train, F), float64: all that scaling may look at."""

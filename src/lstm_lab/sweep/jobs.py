@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from omegaconf import OmegaConf
+
+from lstm_lab.run_record import RunRecord
+from lstm_lab.status import Status
 
 NOT_FINISHED = "no metrics.json: the job stopped before it finished (see its train.log)"
 
@@ -20,9 +21,12 @@ class Job:
     folder: Path
     overrides: dict[str, str]
     metrics: dict[str, float] = field(default_factory=dict)
-    status: str = "failed"
+    status: Status = Status.FAILED
     error: str = ""
     batch_size: int | None = None
+
+    def __post_init__(self) -> None:
+        self.status = Status.of(self.status)
 
     @property
     def override_line(self) -> str:
@@ -43,12 +47,11 @@ def read_job(folder: Path) -> Job:
     if config_file.is_file():
         batch_size = OmegaConf.select(OmegaConf.load(config_file), "data.batch_size")
         job.batch_size = batch_size if isinstance(batch_size, int) else None
-    metrics_file = folder / "metrics.json"
-    if not metrics_file.is_file():
+    record = RunRecord(folder).read()
+    if not record:
         job.error = NOT_FINISHED
         return job
-    record: dict[str, Any] = json.loads(metrics_file.read_text())
-    job.status = str(record.pop("status", "completed"))
+    job.status = Status.of(record.pop("status", None))
     job.error = str(record.pop("error", ""))
     job.metrics = {k: float(v) for k, v in record.items() if isinstance(v, int | float)}
     return job

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from lstm_lab.plotting import pyplot, save_figure
+from lstm_lab.status import Status
 from lstm_lab.sweep.jobs import Job, varying_keys
 
 Objectives = list[tuple[str, str]]  # (metric, minimize | maximize)
@@ -22,7 +23,7 @@ def scored(jobs: list[Job], objectives: Objectives) -> list[Job]:
     return [
         job
         for job in jobs
-        if job.status == "completed"
+        if job.status is Status.COMPLETED
         and all(m in job.metrics and not math.isnan(job.metrics[m]) for m in names)
     ]
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lstm_lab.errors import ConfigError
+from lstm_lab.status import Status
 from lstm_lab.sweep.jobs import Job, common_overrides, varying_keys
 from lstm_lab.sweep.paired import SEED_KEY, Comparison, compare_variants
 from lstm_lab.sweep.stats import ALPHA, CONFIDENCE, SeedStats, describe, format_p, higher_is_better
@@ -31,7 +32,7 @@ class Group:
 
     @property
     def completed(self) -> list[Job]:
-        return [job for job in self.jobs if job.status == "completed"]
+        return [job for job in self.jobs if job.status is Status.COMPLETED]
 
     def values_of(self, metric: str) -> list[float]:
         values = (job.metrics.get(metric) for job in self.completed)
@@ -113,10 +114,10 @@ def markdown(
     """
     keys = varying_keys(jobs)
     metrics = metric_names(jobs)
-    failed = [job for job in jobs if job.status != "completed"]
+    failed = [job for job in jobs if job.status is not Status.COMPLETED]
     lines = [f"# {title}", ""]
     counts = Counter(job.status for job in jobs)
-    done, pruned = counts.pop("completed", 0), counts.pop("pruned", 0)
+    done, pruned = counts.pop(Status.COMPLETED, 0), counts.pop(Status.PRUNED, 0)
     tally = f"{done} completed, " + (f"{pruned} pruned, " if pruned else "")
     lines.append(f"{len(jobs)} jobs: {tally}{sum(counts.values())} failed.")
     common = common_overrides(jobs)

@@ -25,8 +25,13 @@ from lstm_lab.config import instantiate
 from lstm_lab.errors import ConfigError
 from lstm_lab.tasks import stat_baselines
 from lstm_lab.tasks.backtest_plot import plot_backtest
-from lstm_lab.tasks.forecasts import Forecasts, seasonal_naive_mae
-from lstm_lab.tasks.series import MODEL, forecasts_at, model_forecasts, verdict
+from lstm_lab.tasks.forecasts import (
+    Forecasts,
+    forecasts_at,
+    model_forecasts,
+    seasonal_naive_mae,
+    verdict,
+)
 from lstm_lab.tasks.series_intervals import (
     IntervalSettings,
     interval_scores,
@@ -37,6 +42,7 @@ from lstm_lab.validation import check_choice, check_int
 
 log = logging.getLogger(__name__)
 PARTS = ("all", "training")
+MODEL = "lstm"
 
 
 def refit_schedule(windows: int, refit: bool | int) -> list[int]:
@@ -104,7 +110,7 @@ def fit_window(cfg: DictConfig, train_end: int) -> tuple[pl.LightningModule, Any
     return model, datamodule
 
 
-def backtest(cfg: DictConfig, out: Path) -> dict[str, float]:
+def backtest(cfg: DictConfig, out: Path, baselines: list[str]) -> dict[str, float]:
     """backtest/* metrics for the LSTM and every baseline; forecasts, errors and a PNG in `out`."""
     windows, step, refit, part = check_backtest(cfg.backtest)
     if not windows:
@@ -125,20 +131,24 @@ def backtest(cfg: DictConfig, out: Path) -> dict[str, float]:
         fitted_to = series.time[origins[start]].date()
         log.info("backtest: fitted up to %s, forecast %d windows", fitted_to, len(members))
     predicted = {MODEL: lstm}
-    predicted |= stat_baselines.forecast(series.values, fits, origins, horizon, reference.season)
+    predicted |= stat_baselines.forecast(
+        baselines, series.values, fits, origins, horizon, reference.season
+    )
     forecasts = forecasts_at(reference, origins, predicted, "all")
     scale = seasonal_naive_mae(series.values[: fits[0] + 1], reference.season)
     metrics = forecasts.metrics("backtest", scale, MODEL)
     if cfg.get("intervals"):
-        bands = backtest_bands(cfg.intervals, groups, series.values, origins, fits, predicted)
+        settings = IntervalSettings.from_config(cfg.intervals)
+        bands = backtest_bands(settings, groups, series.values, origins, fits, predicted)
         metrics |= interval_scores(forecasts, bands, "backtest")
     write_backtest(reference, forecasts, scale, out, f"{cfg.name}: backtest")
-    log.info(verdict(metrics, "backtest"))
+    if "seasonal_naive" in baselines:
+        log.info(verdict(metrics, "backtest"))
     return metrics
 
 
 def backtest_bands(
-    intervals: Any,
+    settings: IntervalSettings,
     groups: list,
     values: np.ndarray,
     origins: np.ndarray,
@@ -147,7 +157,6 @@ def backtest_bands(
 ) -> dict:
     """Every window's bands, per model: each calibrated on the rolling origins whose targets
     end by the window's origin, with the models that forecast the window."""
-    settings = IntervalSettings.from_config(intervals)
     parts = []
     for members, model, datamodule in groups:
         baselines = {k: v[members] for k, v in predicted.items() if k != MODEL}

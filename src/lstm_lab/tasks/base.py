@@ -48,6 +48,10 @@ class Task:
         """eval.py's report on a finished run: prints it, writes files under `out`."""
         raise NotImplementedError
 
+    def backtest(self, cfg: Any, out: Path) -> dict[str, float]:
+        """After the test: metrics of a rolling-origin backtest, files under `out` (none here)."""
+        return {}
+
 
 def rescore_test_part(model: pl.LightningModule, test: tuple[Tensor, ...]) -> dict[str, float]:
     """The test metrics train.py logged, recomputed with the model's own step."""

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pytorch_lightning as pl
+import torch
 
 METRICS = ("mape", "smape", "mase", "mae", "rmse")
 
@@ -93,3 +95,36 @@ class Forecasts:
             base.assign(model=name, forecast=p.reshape(-1)) for name, p in self.predicted.items()
         ]
         return pd.concat(frames, ignore_index=True)
+
+
+def model_forecasts(model: pl.LightningModule, datamodule, origins: np.ndarray) -> np.ndarray:
+    """(n, H) forecasts of the model from each origin, in the series' units."""
+    model.eval()
+    with torch.no_grad():
+        x = datamodule.inputs(origins).to(model.device)  # (n, L, F)
+        out = model(x).double().cpu().numpy()  # (n, H), or (n, H, Q) for a quantile model
+        return model.point_of(out)  # (n, H)
+
+
+def forecasts_at(
+    datamodule, origins: np.ndarray, predicted: dict[str, np.ndarray], keep: str
+) -> Forecasts:
+    """Forecasts from `origins` with their actual values (NaN past the end of the series)."""
+    series, horizon = datamodule.series, datamodule.horizon
+    idx = origins[:, None] + np.arange(1, horizon + 1)  # (n, H)
+    inside = idx < len(series)
+    actual = np.where(inside, series.values[np.minimum(idx, len(series) - 1)], np.nan)
+    future = series.future_time(horizon).to_numpy()
+    times = np.concatenate([series.time.to_numpy(), future])[idx]
+    return Forecasts(series.time[origins], times, actual, predicted, keep)
+
+
+def verdict(metrics: dict[str, float], prefix: str) -> str:
+    """One sentence: does the LSTM beat seasonal naive on this part (by MAE)?"""
+    ours, naive = metrics[f"{prefix}/mae"], metrics[f"{prefix}/seasonal_naive/mae"]
+    beats = "beats" if ours < naive else "does NOT beat"
+    return (
+        f"The LSTM {beats} seasonal naive on the {prefix} part: MAE {ours:.4g} against "
+        f"{naive:.4g} (MAPE {metrics[f'{prefix}/mape']:.3g}% against "
+        f"{metrics[f'{prefix}/seasonal_naive/mape']:.3g}%)."
+    )

@@ -204,7 +204,7 @@ def calibration_forecasts(
     datamodule,
     values: np.ndarray,
     fit_end: int,
-    baselines: tuple[str, ...] = stat_baselines.NAMES,
+    baselines: list[str],
 ) -> OriginForecasts:
     """Forecasts from calibration origins: the LSTM as trained, each baseline fitted on the
     points up to `fit_end` and reading later ones without refitting, as the forecasts do."""
@@ -213,7 +213,7 @@ def calibration_forecasts(
         out = {MODEL: model_outputs(model, datamodule.inputs(origins))}
         fits = [fit_end] * len(origins)
         return out | stat_baselines.forecast(
-            values, fits, origins, datamodule.horizon, datamodule.season, baselines
+            baselines, values, fits, origins, datamodule.horizon, datamodule.season
         )
 
     return forecast_from
@@ -234,7 +234,9 @@ def window_intervals(
     up to `fit_end`; only `values[: max(ends) + 1]` reaches the calibration."""
     check_quantile_setup(model, settings)
     history = np.asarray(values[: int(np.max(ends)) + 1], dtype=np.float64)
-    forecast_from = calibration_forecasts(model, datamodule, history, fit_end)
+    forecast_from = calibration_forecasts(
+        model, datamodule, history, fit_end, list(baseline_points)
+    )
     first = datamodule.lookback - 1
     margins = margins_before(
         forecast_from, history, ends, datamodule.horizon, first, settings, {MODEL: model}

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from lstm_lab.validation import check_choice
+
 NAMES = ("seasonal_naive", "auto_ets", "auto_arima", "auto_theta")
+
+
+def check_names(names: list[str]) -> list[str]:
+    """The configured baselines (task.baselines), each one this module knows."""
+    for name in names:
+        check_choice("task.baselines", name, NAMES)
+    return list(names)
 
 
 def make(name: str, season: int):
@@ -37,14 +46,14 @@ def fitted(name: str, season: int, values: np.ndarray):
 
 
 def forecast(
+    names: list[str],
     values: np.ndarray,
     fits: list[int],
     origins: np.ndarray,
     horizon: int,
     season: int,
-    names: tuple[str, ...] = NAMES,
 ) -> dict[str, np.ndarray]:
-    """(n, H) forecasts per baseline from each origin.
+    """(n, H) forecasts of each named baseline from each origin.
 
     `fits[i]` is the last point the model forecasting from `origins[i]` was fitted on (a new
     fit wherever it changes); a model applied to later origins reads the new points without
