@@ -10,6 +10,7 @@ target's). The run folder is read as data, as eval.py reads it.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import hydra
 import numpy as np
@@ -21,19 +22,32 @@ from lstm_lab.cli import launch, one_sentence_errors
 from lstm_lab.config import CONFIG_DIR
 from lstm_lab.errors import ConfigError
 from lstm_lab.finished_run import load_run
+from lstm_lab.intervals.levels import level_name
+from lstm_lab.tasks.series_intervals import lstm_bands
 from lstm_lab.validation import WRITABLE_FIX, check_int, check_writable_dir
 
 log = logging.getLogger(__name__)
 
 
-def forecast_frame(model: torch.nn.Module, datamodule, time: str, target: str) -> pd.DataFrame:
-    """The model's forecast from the series' last point: the next H timestamps and values."""
+def forecast_frame(
+    model: torch.nn.Module, datamodule, time: str, target: str, intervals: Any = None
+) -> pd.DataFrame:
+    """The model's forecast from the series' last point: the next H timestamps and values,
+    and `lower_<L>`, `upper_<L>` per interval level, calibrated on the whole series."""
     series = datamodule.series
     origin = np.asarray([len(series) - 1])
-    model.eval()
-    with torch.no_grad():
-        values = model(datamodule.inputs(origin))[0].double().numpy()  # (H,)
-    return pd.DataFrame({time: series.future_time(len(values)), target: values})
+    if intervals is None:
+        model.eval()
+        with torch.no_grad():
+            out = model(datamodule.inputs(origin)).double().numpy()  # (1, H[, Q])
+        values = model.point_of(out)[0]  # (H,)
+        return pd.DataFrame({time: series.future_time(len(values)), target: values})
+    point, bands = lstm_bands(model, datamodule, origin, len(series) - 1, intervals)
+    frame = pd.DataFrame({time: series.future_time(point.shape[1]), target: point[0]})
+    for level, (lower, upper) in bands.items():
+        frame[f"lower_{level_name(level)}"] = lower[0]
+        frame[f"upper_{level_name(level)}"] = upper[0]
+    return frame
 
 
 def predict(cfg: DictConfig) -> pd.DataFrame:
@@ -52,7 +66,9 @@ def predict(cfg: DictConfig) -> pd.DataFrame:
         )
     out = check_writable_dir(run.dir / "predict", f"predict/ into {run.dir}", WRITABLE_FIX)
     time = run.datamodule.hparams.time
-    frame = forecast_frame(run.model, run.datamodule, time, run.datamodule.series.target)
+    target = run.datamodule.series.target
+    intervals = getattr(run.task, "intervals", None)
+    frame = forecast_frame(run.model, run.datamodule, time, target, intervals)
     frame.to_csv(out / "forecast.csv", index=False)
     print(f"Forecast of {run.name} from {run.datamodule.series.source}, after its last point:")
     print(frame.to_string(index=False))

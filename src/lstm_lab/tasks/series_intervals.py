@@ -269,3 +269,27 @@ def bands_frame(forecasts: Forecasts, bands: dict[str, Bands]) -> dict[str, np.n
             columns.setdefault(f"lower_{level_name(level)}", []).append(lower.reshape(-1))
             columns.setdefault(f"upper_{level_name(level)}", []).append(upper.reshape(-1))
     return {key: np.concatenate(parts) for key, parts in columns.items()}
+
+
+def lstm_bands(
+    model: pl.LightningModule,
+    datamodule,
+    origins: np.ndarray,
+    end: int,
+    settings: IntervalSettings,
+) -> tuple[np.ndarray, Bands]:
+    """The LSTM's point forecasts (n, H) from `origins` and their bands, calibrated on the
+    rolling origins whose targets end by point `end` (predict.py: the last point of the data)."""
+    check_quantile_setup(model, settings)
+    values = datamodule.series.values
+
+    def forecast_from(calibration: np.ndarray) -> dict[str, np.ndarray]:
+        return {MODEL: model_outputs(model, datamodule.inputs(calibration))}
+
+    ends = np.full(len(origins), end)
+    first = datamodule.lookback - 1
+    margins = margins_before(
+        forecast_from, values, ends, datamodule.horizon, first, settings, {MODEL: model}
+    )
+    outputs = model_outputs(model, datamodule.inputs(origins))
+    return bands_of(MODEL, outputs, margins[MODEL], settings, model)
