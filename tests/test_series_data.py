@@ -27,6 +27,7 @@ SETTINGS = dict(
     test_start=None,
     keep="all",
     batch_size=16,
+    fit_on_val=False,
 )
 
 
