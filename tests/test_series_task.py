@@ -1,4 +1,4 @@
-"""Forecasting a real series: no look at the test part, baselines, backtests, the forecast past it."""
+"""Forecasting a real series: no look at the test part, backtests, the forecast past it."""
 
 from __future__ import annotations
 
