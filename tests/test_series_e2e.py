@@ -1,4 +1,4 @@
-"""Real data end to end: a sweep with MLflow, resumed; a CSV run and predict.py past a newer file."""
+"""Real data end to end: an MLflow sweep resumed; predict.py past a newer file."""
 
 from __future__ import annotations
 
