@@ -14,7 +14,7 @@ from lstm_lab.data.bundled import load_dataset
 from lstm_lab.data.series_file import Series, read_series, season_of
 from lstm_lab.data.streams import FixedBatches, ShuffledBatches
 from lstm_lab.errors import ConfigError
-from lstm_lab.validation import check_choice, check_int
+from lstm_lab.validation import check_bool, check_choice, check_int
 
 KEEPS = ("all", "last")
 
@@ -52,12 +52,14 @@ class SeriesDataModule(pl.LightningDataModule):
         test_start: str | int | None,
         keep: str,
         batch_size: int,
+        fit_on_val: bool,
     ) -> None:
         super().__init__()
         self.horizon = check_int("data.horizon", horizon)
         self.val_size = check_int("data.val_size", horizon if val_size is None else val_size)
         self.batch_size = check_int("data.batch_size", batch_size)
         self.keep = check_choice("data.keep", keep, KEEPS)
+        self.fit_on_val = check_bool("data.fit_on_val", fit_on_val)
         if (path is None) == (dataset is None):
             raise ConfigError(
                 "set exactly one of data.path=<a CSV file> and data.dataset=<a bundled series>."
@@ -125,7 +127,9 @@ class SeriesDataModule(pl.LightningDataModule):
         self._inputs = values.unfold(0, self.lookback, 1).transpose(1, 2)  # (N-L+1, L, F)
         self._targets = values[:, 0].unfold(0, self.horizon, 1)  # (N-H+1, H)
         first = self.lookback - 1
-        self.train = self.windows(first, first + self.n_train)
+        # fit_on_val: the validation windows train too (they still pick the checkpoint).
+        stop = self.train_end - self.horizon + 1 if self.fit_on_val else first + self.n_train
+        self.train = self.windows(first, stop)
         self.val = self.windows(first + self.n_train, self.train_end - self.horizon + 1)
         self.test = self.windows(int(self.test_origins[0]), int(self.test_origins[-1]) + 1)
 
