@@ -34,6 +34,7 @@ from lstm_lab.tasks.forecasts import (
 )
 from lstm_lab.tasks.series_intervals import (
     IntervalSettings,
+    bands_frame,
     interval_scores,
     join_bands,
     window_intervals,
@@ -137,11 +138,12 @@ def backtest(cfg: DictConfig, out: Path, baselines: list[str]) -> dict[str, floa
     forecasts = forecasts_at(reference, origins, predicted, "all")
     scale = seasonal_naive_mae(series.values[: fits[0] + 1], reference.season)
     metrics = forecasts.metrics("backtest", scale, MODEL)
+    bands = {}
     if cfg.get("intervals"):
         settings = IntervalSettings.from_config(cfg.intervals)
         bands = backtest_bands(settings, groups, series.values, origins, fits, predicted)
         metrics |= interval_scores(forecasts, bands, "backtest")
-    write_backtest(reference, forecasts, scale, out, f"{cfg.name}: backtest")
+    write_backtest(reference, forecasts, scale, out, f"{cfg.name}: backtest", bands)
     if "seasonal_naive" in baselines:
         log.info(verdict(metrics, "backtest"))
     return metrics
@@ -169,10 +171,15 @@ def backtest_bands(
     return join_bands(parts, len(origins))
 
 
-def write_backtest(datamodule, forecasts: Forecasts, scale: float, out: Path, title: str) -> None:
+def write_backtest(
+    datamodule, forecasts: Forecasts, scale: float, out: Path, title: str, bands: dict
+) -> None:
     """forecasts.csv (every origin, step and model), errors_by_horizon.csv and backtest.png."""
     out.mkdir(parents=True, exist_ok=True)
-    forecasts.to_frame().to_csv(out / "forecasts.csv", index=False)
+    frame = forecasts.to_frame()
+    if bands:  # lower_<L>, upper_<L> per level (docs/intervals.md)
+        frame = frame.assign(**bands_frame(forecasts, bands))
+    frame.to_csv(out / "forecasts.csv", index=False)
     errors = forecasts.by_horizon(scale)
     errors.to_csv(out / "errors_by_horizon.csv", index=False)
-    plot_backtest(datamodule, forecasts, errors, out / "backtest.png", title)
+    plot_backtest(datamodule, forecasts, errors, out / "backtest.png", title, bands.get(MODEL))

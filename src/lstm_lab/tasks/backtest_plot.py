@@ -8,13 +8,19 @@ import pandas as pd
 
 from lstm_lab.plotting import pyplot, save_figure
 from lstm_lab.tasks.forecasts import Forecasts
-from lstm_lab.tasks.series_plot import STYLES
+from lstm_lab.tasks.series_plot import STYLES, draw_bands
 
 
 def plot_backtest(
-    datamodule, forecasts: Forecasts, errors: pd.DataFrame, path: Path, title: str
+    datamodule,
+    forecasts: Forecasts,
+    errors: pd.DataFrame,
+    path: Path,
+    title: str,
+    bands: dict | None = None,
 ) -> Path:
-    """Above: the series' tail and the LSTM's forecast of each window; below: MAPE by step."""
+    """Above: the series' tail and the LSTM's forecast of each window, with its intervals
+    (`bands`: level -> (lower, upper), (windows, H)) shaded; below: MAPE by step."""
     plt = pyplot()
     series = datamodule.series
     fig, (ax_series, ax_error) = plt.subplots(2, 1, figsize=(10, 7), constrained_layout=True)
@@ -25,6 +31,9 @@ def plot_backtest(
     lstm = forecasts.predicted["lstm"]
     for i in range(len(lstm)):
         label = "LSTM, one line per window" if i == 0 else None
+        if bands:
+            window = {lv: (lo[i], hi[i]) for lv, (lo, hi) in bands.items()}
+            draw_bands(ax_series, forecasts.time[i], window, labelled=i == 0)
         ax_series.plot(forecasts.time[i], lstm[i], color="tab:red", lw=1.0, alpha=0.7, label=label)
         ax_series.axvline(forecasts.origin_time[i], color="0.85", lw=0.6, zorder=0)
     ax_series.set_title(f"{title}: {len(lstm)} windows (grey lines: their origins)")

@@ -18,13 +18,15 @@ STYLES = {
 }
 
 
-def draw_bands(ax, times: np.ndarray, bands: dict, order: np.ndarray | None = None) -> None:
+def draw_bands(
+    ax, times: np.ndarray, bands: dict, order: np.ndarray | None = None, labelled: bool = True
+) -> None:
     """The LSTM's intervals as shaded bands, the widest palest, labelled by level."""
     order = np.arange(len(times)) if order is None else order
     for i, level in enumerate(sorted(bands, reverse=True)):
         lower, upper = bands[level]
         shade = 0.12 + 0.12 * i
-        label = f"LSTM {level:g}% interval"
+        label = f"LSTM {level:g}% interval" if labelled else None
         ax.fill_between(
             times[order], lower[order], upper[order], color="tab:red", alpha=shade, lw=0,
             label=label, zorder=1,
