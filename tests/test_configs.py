@@ -26,11 +26,11 @@ EXPECTED = {
     "bilstm": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
     "bilstm_keras": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
     "compare_directions": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
-    "air_passengers": (SeriesDataModule, LSTMDirectForecaster, "test/mape"),
-    "air_passengers_darts": (SeriesDataModule, LSTMDirectForecaster, "test/mape"),
-    "air_passengers_36": (SeriesDataModule, LSTMDirectForecaster, "test/mape"),
-    "co2": (SeriesDataModule, LSTMDirectForecaster, "test/mape"),
-    "forecast_csv": (SeriesDataModule, LSTMDirectForecaster, "test/mape"),
+    "air_passengers": (SeriesDataModule, LSTMDirectForecaster, "val/best"),
+    "air_passengers_darts": (SeriesDataModule, LSTMDirectForecaster, "val/best"),
+    "air_passengers_36": (SeriesDataModule, LSTMDirectForecaster, "val/best"),
+    "co2": (SeriesDataModule, LSTMDirectForecaster, "val/best"),
+    "forecast_csv": (SeriesDataModule, LSTMDirectForecaster, "val/best"),
 }
 # What an experiment needs from the command line to build.
 REQUIRED = {"forecast_csv": ["data.dataset=air_passengers"]}

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 from test_series_data import write_csv
 
@@ -86,3 +87,16 @@ def test_the_direct_forecaster_starts_as_seasonal_naive_on_log_values():
         forecast = model(x)[0]  # (14,)
     # The head starts at zero: the forecast repeats the last season, whatever the scaling.
     assert np.allclose(forecast.numpy(), week.repeat(2).numpy(), rtol=1e-5)
+
+
+def test_a_bad_backtest_setting_is_one_sentence_before_training():
+    from omegaconf import OmegaConf
+
+    from lstm_lab.errors import ConfigError
+    from lstm_lab.validation import check_backtest
+
+    settings = {"windows": 3, "step": 1, "refit": 2, "part": "all"}
+    assert check_backtest(OmegaConf.create(settings)) == (3, 1, 2, "all")
+    for key, value in (("windows", -1), ("step", 0), ("refit", "often"), ("part", "test")):
+        with pytest.raises(ConfigError, match=f"backtest.{key}="):
+            check_backtest(OmegaConf.create({**settings, key: value}))

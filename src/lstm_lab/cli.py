@@ -7,13 +7,11 @@ are user mistakes, so they are caught here and reported in one sentence instead.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import functools
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +20,7 @@ from lstm_lab.errors import ConfigError, TrainingDiverged, report
 from lstm_lab.replay import override_key, path_override, read_yaml, replayable
 from lstm_lab.run_dirs import RUN_RECORDS, discard_refused_run, is_other_rank
 from lstm_lab.sweep.resume import sweep_argv
+from lstm_lab.validation import check_writable_dir
 
 T = TypeVar("T")
 # Old option names, so a command from an older README gets told the new one.
@@ -70,29 +69,6 @@ def check_group_choices(overrides: list[str], config_dir: Path, extra: list[Path
 OUTPUT_KEYS = ("hydra.run.dir", "hydra.sweep.dir", "paths.log_dir", "paths.output_dir")
 
 
-def check_writable(key: str, target: Path) -> None:
-    """`target` can be created and written; the probe leaves no folder or file behind."""
-    target = target.expanduser()
-    missing = []
-    probe = target.absolute()
-    while not probe.exists() and probe != probe.parent:
-        missing.append(probe)
-        probe = probe.parent
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=target):
-            pass
-    except OSError as error:
-        raise ConfigError(
-            f"cannot write under {key}={target} ({(error.strerror or str(error)).lower()}): "
-            f"set {key}=<a folder you can write to>."
-        ) from None
-    finally:
-        for folder in missing:  # deepest first: only what this probe created
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-
-
 def check_output_dir(overrides: list[str]) -> None:
     """Every folder runs will be written under must be creatable and writable."""
     targets = {"paths.log_dir": Path("outputs")}
@@ -101,7 +77,8 @@ def check_output_dir(overrides: list[str]) -> None:
         if parts and parts[0] in OUTPUT_KEYS:
             targets[parts[0]] = Path(parts[1].strip("'\""))
     for key, target in targets.items():
-        check_writable(key, target)
+        fix = f"set {key}=<a folder you can write to>"
+        check_writable_dir(target, f"under {key}={target}", fix, keep=False)
 
 
 def check_run_dir_is_new(overrides: list[str]) -> None:

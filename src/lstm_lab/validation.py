@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -62,12 +63,18 @@ def check_bool(name: str, value: Any) -> bool:
 WRITABLE_FIX = "copy the run somewhere writable or choose another output"
 
 
-def check_writable_dir(folder: Any, what: str, fix: str) -> Path:
-    """A folder this process can create and write into (it is created).
+def check_writable_dir(folder: Any, what: str, fix: str, keep: bool = True) -> Path:
+    """A folder this process can create and write into; `keep=False` only probes, removing
+    the folders it made (for a path checked before anything should exist).
 
     A failure reads `cannot write <what> (<reason>): <fix>.`
     """
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
+    made = []
+    probe = folder.absolute()
+    while not probe.exists() and probe != probe.parent:
+        made.append(probe)  # deepest first
+        probe = probe.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
@@ -75,25 +82,11 @@ def check_writable_dir(folder: Any, what: str, fix: str) -> Path:
     except OSError as error:
         reason = (error.strerror or str(error)).lower()
         raise ConfigError(f"cannot write {what} ({reason}): {fix}.") from None
+    finally:
+        for path in made if not keep else []:
+            with contextlib.suppress(OSError):
+                path.rmdir()
     return folder
-
-
-def check_creatable(key: str, folder: Any) -> None:
-    """`folder` exists as a folder, or can be made: its nearest existing parent is a writable
-    folder (nothing is created to find out)."""
-    path = Path(str(folder)).expanduser().absolute()
-    probe = path
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not probe.is_dir():
-        raise ConfigError(
-            f"{key}={folder} lies below {probe}, which is a file, not a folder: "
-            f"set {key} to a folder you can write to."
-        )
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(
-            f"{key}={folder} cannot be written ({probe} is read-only): choose another."
-        )
 
 
 # Settings that name a folder: never empty (an empty one writes at the working directory or
@@ -134,6 +127,20 @@ ACCELERATORS = ("auto", "cpu", "gpu", "cuda")
 CLIP_ALGORITHMS = ("norm", "value")
 
 
+BACKTEST_PARTS = ("all", "training")
+
+
+def check_backtest(backtest: Any) -> tuple[int, int, bool | int, str]:
+    """A forecasting run's backtest settings: (windows, step, refit, part)."""
+    windows = check_int("backtest.windows", backtest.windows, minimum=0)
+    step = check_int("backtest.step", backtest.step)
+    refit = backtest.refit
+    if not isinstance(refit, bool):
+        refit = check_int("backtest.refit", refit, minimum=0)
+    part = check_choice("backtest.part", backtest.part, BACKTEST_PARTS)
+    return windows, step, refit, part
+
+
 def check_run_config(cfg: Any) -> None:
     """Check the top-level and trainer values before anything is built or written."""
     if cfg.get("seed") is not None:
@@ -163,9 +170,13 @@ def check_run_config(cfg: Any) -> None:
             "raise data.batch_size instead."
         )
     check_accelerator(trainer.accelerator)
+    if cfg.get("backtest"):
+        check_backtest(cfg.backtest)
     for name, node in (cfg.get("callbacks") or {}).items():
         if node is not None and node.get("dirpath"):
-            check_creatable(f"callbacks.{name}.dirpath", node.dirpath)
+            key = f"callbacks.{name}.dirpath"
+            fix = f"set {key}=<a folder you can write to>"
+            check_writable_dir(node.dirpath, f"under {key}={node.dirpath}", fix, keep=False)
     check_model_fits_data(cfg)
     check_memory(cfg)
     if cfg.get("ckpt_path"):

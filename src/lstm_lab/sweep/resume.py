@@ -30,9 +30,7 @@ EARLIER_OUTPUTS = ("checkpoints", "tensorboard", "metrics.json", "predictions.pn
 
 
 def _key(override: str) -> str | None:
-    if "=" not in override or override.startswith("-"):
-        return None
-    return override.split("=", 1)[0].lstrip("+~")
+    return override_key(override) if "=" in override else None
 
 
 def _is_hydra(override: str) -> bool:

@@ -39,10 +39,9 @@ from lstm_lab.tasks.series_intervals import (
     join_bands,
     window_intervals,
 )
-from lstm_lab.validation import check_choice, check_int
+from lstm_lab.validation import check_backtest
 
 log = logging.getLogger(__name__)
-PARTS = ("all", "training")
 MODEL = "lstm"
 
 
@@ -55,17 +54,6 @@ def refit_schedule(windows: int, refit: bool | int) -> list[int]:
     else:
         every = refit
     return [w - w % every for w in range(windows)]
-
-
-def check_backtest(backtest: Any) -> tuple[int, int, bool | int, str]:
-    """(windows, step, refit, part) checked; one sentence for a bad value."""
-    windows = check_int("backtest.windows", backtest.windows, minimum=0)
-    step = check_int("backtest.step", backtest.step)
-    refit = backtest.refit
-    if not isinstance(refit, bool):
-        refit = check_int("backtest.refit", refit, minimum=0)
-    part = check_choice("backtest.part", backtest.part, PARTS)
-    return windows, step, refit, part
 
 
 def origins_of(n_points: int, end: int, horizon: int, windows: int, step: int) -> np.ndarray:

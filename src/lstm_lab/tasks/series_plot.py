@@ -58,7 +58,10 @@ def plot_series_forecasts(
             draw_bands(ax, times, masked, order)
         for name, predicted in forecasts.predicted.items():
             style = dict(STYLES.get(name, dict(marker="", lw=1.0)))
-            ax.plot(times[order], predicted[mask][order], ms=3.5, label=name, **style)
+            actual, values = forecasts.actual[mask], predicted[mask]
+            mape = float(np.mean(np.abs(values - actual) / np.abs(actual)) * 100)
+            label = f"{name} (MAPE {mape:.2f}%)"
+            ax.plot(times[order], values[order], ms=3.5, label=label, **style)
         ax.grid(alpha=0.3)
     scored = "last step of each forecast" if forecasts.keep == "last" else "one forecast"
     ax_zoom.set_xlim(times.min() - (times.max() - times.min()) * 0.3, times.max())
