@@ -73,3 +73,11 @@ def test_predict_from_a_folder_that_is_not_a_run_is_one_sentence(tmp_path):
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: run_dir=") and "holds no checkpoints" in line
+
+
+def test_predict_help_lists_its_arguments():
+    result = run_cli("--help", script="predict.py")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("predict.py: forecast the next data.horizon points")
+    for key in ("run_dir=", "ckpt_path=", "data.path=", "num_threads="):
+        assert key in result.stdout
