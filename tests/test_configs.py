@@ -9,7 +9,13 @@ from conftest import EXPERIMENTS, run_cli
 
 from lstm_lab.config import instantiate
 from lstm_lab.data import CumsumDataModule, FunctionDataModule
-from lstm_lab.models import LSTMForecaster, LSTMRegressor, LSTMSequenceClassifier
+from lstm_lab.data.series import SeriesDataModule
+from lstm_lab.models import (
+    LSTMDirectForecaster,
+    LSTMForecaster,
+    LSTMRegressor,
+    LSTMSequenceClassifier,
+)
 
 EXPECTED = {
     "stacked_lstm": (FunctionDataModule, LSTMRegressor, "test/mse"),
@@ -20,7 +26,14 @@ EXPECTED = {
     "bilstm": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
     "bilstm_keras": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
     "compare_directions": (CumsumDataModule, LSTMSequenceClassifier, "test/seq_acc"),
+    "air_passengers": (SeriesDataModule, LSTMDirectForecaster, "val/best"),
+    "air_passengers_darts": (SeriesDataModule, LSTMDirectForecaster, "val/best"),
+    "air_passengers_36": (SeriesDataModule, LSTMDirectForecaster, "val/best"),
+    "co2": (SeriesDataModule, LSTMDirectForecaster, "val/best"),
+    "forecast_csv": (SeriesDataModule, LSTMDirectForecaster, "val/best"),
 }
+# What an experiment needs from the command line to build.
+REQUIRED = {"forecast_csv": ["data.dataset=air_passengers"]}
 
 
 def test_every_experiment_file_is_covered():
@@ -30,12 +43,13 @@ def test_every_experiment_file_is_covered():
 
 @pytest.mark.parametrize("experiment", sorted(EXPECTED))
 def test_experiment_composes_and_instantiates(make_cfg, experiment):
-    cfg = make_cfg(f"experiment={experiment}", "trainer=cpu")
+    cfg = make_cfg(f"experiment={experiment}", "trainer=cpu", *REQUIRED.get(experiment, []))
     data_cls, model_cls, metric = EXPECTED[experiment]
     assert cfg.name == experiment
     assert cfg.optimized_metric == metric
-    assert isinstance(instantiate(cfg.data), data_cls)
-    model = instantiate(cfg.model)
+    data = instantiate(cfg.data)
+    assert isinstance(data, data_cls)
+    model = instantiate(cfg.model, **getattr(data, "model_arguments", {}))
     assert isinstance(model, model_cls)
     # Hyperparameters are plain values, never DictConfig or _target_ strings.
     assert all(not k.startswith("_") for k in model.hparams)

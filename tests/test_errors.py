@@ -63,7 +63,10 @@ def test_bad_value_exits_2_with_one_sentence(make_cfg, tmp_path, capsys, overrid
 
 # Mistakes caught on the command line, before Hydra, checked through the real entry point.
 BAD_COMMANDS = [
-    (["experiment=nope"], ["experiment=nope", "bilstm, bilstm_keras, compare_directions, lstm"]),
+    (
+        ["experiment=nope"],
+        ["experiment=nope", "bilstm, bilstm_keras, co2, compare_directions, forecast_csv, lstm"],
+    ),
     (["trainer=tpu"], ["trainer=tpu", "cpu, ddp, default, gpu"]),
     (["data.batch_size=0"], ["data.batch_size=0", "integer >= 1"]),
     (["hydra.run.dir=/proc/lstm-lab-run"], ["/proc/lstm-lab-run", "hydra.run.dir="]),

@@ -15,7 +15,7 @@ def test_train_help_explains_train_and_lists_its_groups():
     assert out.startswith("train.py: train one LSTM experiment")
     assert "python train.py -m experiment=bilstm model.hidden_size=10,20,40 seed=0,1,2" in out
     assert "resume=RUN_DIR" in out
-    assert "experiment: bilstm, bilstm_keras, compare_directions" in out
+    assert "experiment: air_passengers, air_passengers_36, air_passengers_darts, bilstm," in out
     assert "hparams_search: _optuna, bilstm_optuna, bilstm_pareto, stacked_lstm_optuna" in out
     assert "is powered by Hydra" not in out
 

@@ -83,6 +83,17 @@ def test_a_lower_loss_beats_and_a_higher_loss_loses():
     assert higher.sentence().startswith("backward is worse than forward on test/loss by +0.18")
 
 
+def test_interval_scores_compare_lower_and_coverage_names_no_winner():
+    assert not any(map(higher_is_better, ["test/winkler_90", "test/width_90", "test/crps"]))
+    coverages = [0.80, 0.82, 0.79, 0.81, 0.83]
+    wider = compare("cqr", "conformal", "test/coverage_90", [(v + 0.1, v) for v in coverages])
+    assert wider.winner is None and wider.verdict == "differs"
+    assert wider.sentence().startswith("cqr vs conformal on test/coverage_90: differs by +0.1")
+    assert "closest to 90% is best" in wider.sentence()
+    winkler = compare("cqr", "conformal", "test/auto_ets/winkler_90", [(v - 1, v) for v in FORWARD])
+    assert winkler.verdict == "better"
+
+
 def test_identical_results_on_every_seed_compare_without_error():
     result = compare("sum", "forward", "train/steps", [(400.0, 400.0)] * 5)
     assert (result.difference, result.low, result.high) == (0.0, 0.0, 0.0)

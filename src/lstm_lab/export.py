@@ -109,6 +109,9 @@ def export(cfg: DictConfig) -> Path:
         with output_folder(run.dir, "export", "the .onnx file") as folder:
             path = export_onnx(run.model, x[:2], folder / f"{run.ckpt_path.stem}.onnx")
     print(f"Wrote {path} (input {INPUT_NAME!r}: {tuple(x.shape[1:])} per item, any batch size)")
+    if getattr(run.model, "quantiles", ()):
+        qs = ", ".join(f"{q:g}" for q in run.model.quantiles)
+        print(f"Output {run.model.output_name!r}: (horizon, quantile) per item, quantiles {qs}")
     if cfg.check:
         with torch.no_grad():
             expected = run.model(x)

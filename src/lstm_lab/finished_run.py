@@ -20,19 +20,29 @@ from lstm_lab.config import instantiate
 from lstm_lab.errors import ConfigError
 from lstm_lab.io import load_yaml, reason, safe_dir
 from lstm_lab.tasks import Task
+from lstm_lab.tasks.base import task_settings
 from lstm_lab.validation import WRITABLE_FIX, check_writable_dir
 
 CHECKPOINT_NAMES = ("best.ckpt", "last.ckpt")
 # The only classes a run folder may name: a folder is data, so its .hydra/config.yaml is
 # checked against these before anything is imported or called.
 ALLOWED_TARGETS = {
-    "data": ("lstm_lab.data.CumsumDataModule", "lstm_lab.data.FunctionDataModule"),
+    "data": (
+        "lstm_lab.data.CumsumDataModule",
+        "lstm_lab.data.FunctionDataModule",
+        "lstm_lab.data.series.SeriesDataModule",
+    ),
     "model": (
         "lstm_lab.models.LSTMSequenceClassifier",
         "lstm_lab.models.LSTMRegressor",
         "lstm_lab.models.LSTMForecaster",
+        "lstm_lab.models.LSTMDirectForecaster",
     ),
-    "task": ("lstm_lab.tasks.NextValueTask", "lstm_lab.tasks.StepLabelsTask"),
+    "task": (
+        "lstm_lab.tasks.NextValueTask",
+        "lstm_lab.tasks.StepLabelsTask",
+        "lstm_lab.tasks.series.SeriesTask",
+    ),
 }
 # Runs from before the task group name no task: it follows from their data.
 TASK_OF_DATA = {
@@ -136,13 +146,23 @@ def saved_config(run: Path) -> dict:
     return saved
 
 
-def load_run(ckpt_path: str | None = None, run_dir: str | None = None) -> Run:
-    """Rebuild a run's datamodule from its saved config and its model from the checkpoint."""
+def load_run(
+    ckpt_path: str | None = None, run_dir: str | None = None, data: dict | None = None
+) -> Run:
+    """Rebuild a run's datamodule from its saved config and its model from the checkpoint;
+    `data` replaces saved data values (predict.py's newer file)."""
     run, ckpt = locate(ckpt_path, run_dir)
     saved = saved_config(run)
     checkpoint = read_checkpoint(ckpt)  # as data, bounded, mapped: no tensor is read yet
-    task = instantiate(OmegaConf.create(saved["task"]))
-    datamodule = instantiate(OmegaConf.create(saved["data"]))
+    settings = task_settings(saved)
+    unsafe = unsafe_paths(settings, "settings")
+    if unsafe:
+        raise ConfigError(
+            f"{run / '.hydra' / 'config.yaml'} sets {unsafe[0].removeprefix('settings.')}, which "
+            "would import, call or resolve something; a run folder is data, so it is refused."
+        )
+    task = instantiate(OmegaConf.create(saved["task"]), **settings)
+    datamodule = instantiate(OmegaConf.create({**saved["data"], **(data or {})}))
     model_cls = get_class(saved["model"]["_target_"])
     # Runs from before model.steps_per_execution lack it; it matters only in training.
     extra = {} if "steps_per_execution" in saved["model"] else {"steps_per_execution": 1}

@@ -31,6 +31,7 @@ from lstm_lab.run_record import RunRecord
 from lstm_lab.status import Status
 from lstm_lab.sweep.resume import run_job
 from lstm_lab.tasks import Task
+from lstm_lab.tasks.base import task_settings
 from lstm_lab.tensorboard_hparams import log_hparams, run_hparams
 from lstm_lab.tracking import log_record
 from lstm_lab.validation import check_run_config
@@ -43,9 +44,10 @@ def build(
     cfg: DictConfig,
 ) -> tuple[Task, pl.LightningDataModule, pl.LightningModule, pl.Trainer]:
     """The task, datamodule, model and trainer (with its callbacks and loggers) the config names."""
-    task = instantiate(cfg.task)
+    task = instantiate(cfg.task, **task_settings(cfg))
     datamodule = instantiate(cfg.data)
-    model = instantiate(cfg.model)
+    # What the model's shape takes from the data (a real series' horizon, season, inputs).
+    model = instantiate(cfg.model, **getattr(datamodule, "model_arguments", {}))
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
     for logger in loggers:
@@ -127,6 +129,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
     fit_seconds = time.perf_counter() - start
     metrics: dict[str, Any] = test(task, trainer, model, datamodule) if cfg.get("test") else {}
+    metrics |= task.backtest(cfg, Path(cfg.paths.output_dir) / "backtest")
     if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_score is not None:
         metrics["val/best"] = float(trainer.checkpoint_callback.best_model_score)
     metrics["train/steps"] = trainer.global_step  # optimizer steps taken

@@ -127,6 +127,20 @@ ACCELERATORS = ("auto", "cpu", "gpu", "cuda")
 CLIP_ALGORITHMS = ("norm", "value")
 
 
+BACKTEST_PARTS = ("all", "training")
+
+
+def check_backtest(backtest: Any) -> tuple[int, int, bool | int, str]:
+    """A forecasting run's backtest settings: (windows, step, refit, part)."""
+    windows = check_int("backtest.windows", backtest.windows, minimum=0)
+    step = check_int("backtest.step", backtest.step)
+    refit = backtest.refit
+    if not isinstance(refit, bool):
+        refit = check_int("backtest.refit", refit, minimum=0)
+    part = check_choice("backtest.part", backtest.part, BACKTEST_PARTS)
+    return windows, step, refit, part
+
+
 def check_run_config(cfg: Any) -> None:
     """Check the top-level and trainer values before anything is built or written."""
     if cfg.get("seed") is not None:
@@ -156,6 +170,8 @@ def check_run_config(cfg: Any) -> None:
             "raise data.batch_size instead."
         )
     check_accelerator(trainer.accelerator)
+    if cfg.get("backtest"):
+        check_backtest(cfg.backtest)
     for name, node in (cfg.get("callbacks") or {}).items():
         if node is not None and node.get("dirpath"):
             key = f"callbacks.{name}.dirpath"

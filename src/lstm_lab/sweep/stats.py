@@ -16,6 +16,22 @@ ALPHA = 1 - CONFIDENCE
 HIGHER_IS_BETTER = re.compile(r"(^|_)(acc|accuracy|f1|auc|r2|precision|recall)$")
 
 
+# Interval coverage has no better direction: the nominal level is its target (docs/intervals.md).
+NO_DIRECTION = re.compile(r"(^|_)coverage_[0-9.]+$")
+
+
+def has_direction(metric: str) -> bool:
+    """False for metrics neither higher nor lower is better for (coverage_<L>)."""
+    return not NO_DIRECTION.search(metric.rsplit("/", 1)[-1])
+
+
+def direction_words(metric: str) -> str:
+    """`higher is better`, `lower is better`, or `closest to <L>% is best` for a coverage."""
+    if not has_direction(metric):
+        return f"closest to {metric.rsplit('_', 1)[-1]}% is best"
+    return "higher is better" if higher_is_better(metric) else "lower is better"
+
+
 def higher_is_better(metric: str) -> bool:
     """True for accuracies and other scores, False for losses, errors and times."""
     return bool(HIGHER_IS_BETTER.search(metric.rsplit("/", 1)[-1]))
@@ -70,7 +86,7 @@ class Paired:
     @property
     def winner(self) -> str | None:
         """The better of the two when the difference is significant, else None."""
-        if not self.significant or self.difference == 0:
+        if not self.significant or self.difference == 0 or not has_direction(self.metric):
             return None
         variant_higher = self.difference > 0
         return self.variant if variant_higher == higher_is_better(self.metric) else self.reference
@@ -81,6 +97,8 @@ class Paired:
             return "too few seeds"
         if self.low == self.high == 0:
             return "identical"
+        if self.significant and not has_direction(self.metric):
+            return "differs"
         if self.winner is None:
             return "no significant difference"
         return "better" if self.winner == self.variant else "worse"
@@ -106,7 +124,12 @@ class Paired:
             return f"{self.variant} and {self.reference} are identical on {self.metric} ({seeds})."
         p = format_p(self.p_ttest)
         p = f"p {p}, {seeds}" if p.startswith("<") else f"p = {p}, {seeds}"
-        direction = "" if higher_is_better(self.metric) else ", lower is better"
+        direction = "" if higher_is_better(self.metric) else f", {direction_words(self.metric)}"
+        if self.verdict == "differs":
+            return (
+                f"{self.variant} vs {self.reference} on {self.metric}: differs by "
+                f"{self.interval_text()}{direction}, {p}."
+            )
         if self.winner is None:
             return (
                 f"{self.variant} vs {self.reference} on {self.metric}: no significant difference, "

@@ -15,7 +15,7 @@ from lstm_lab.io import atomic_text, atomic_write
 from lstm_lab.status import Status
 from lstm_lab.sweep.jobs import Job, common_overrides, varying_keys
 from lstm_lab.sweep.paired import SEED_KEY, Comparison, compare_variants
-from lstm_lab.sweep.stats import ALPHA, CONFIDENCE, SeedStats, describe, format_p, higher_is_better
+from lstm_lab.sweep.stats import ALPHA, CONFIDENCE, SeedStats, describe, direction_words, format_p
 
 log = logging.getLogger(__name__)
 
@@ -184,11 +184,10 @@ def _paired_markdown(comparison: Comparison, metric: str | None) -> list[str]:
     lines += [text, ""]
     rows = []
     for result in results:
-        better = "higher" if higher_is_better(result.metric) else "lower"
         rows.append(
             [
                 result.variant,
-                f"{result.metric} ({better} is better)",
+                f"{result.metric} ({direction_words(result.metric)})",
                 str(result.n),
                 result.interval_text() if result.n >= 2 else "",
                 format_p(result.p_ttest),

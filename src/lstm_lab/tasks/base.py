@@ -9,6 +9,15 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
+# Top-level config blocks handed to the task as keyword arguments, where a run has them
+# (a series run's `intervals`); the task's own config node holds no interpolation.
+TASK_SETTINGS = ("intervals",)
+
+
+def task_settings(cfg: Any) -> dict[str, Any]:
+    """The TASK_SETTINGS blocks `cfg` (a composed config or a saved one) has."""
+    return {key: cfg[key] for key in TASK_SETTINGS if cfg.get(key) is not None}
+
 
 class Task:
     """The reports of one kind of experiment; the datamodule only makes its tensors.
@@ -38,6 +47,10 @@ class Task:
     ) -> dict[str, float]:
         """eval.py's report on a finished run: prints it, writes files under `out`."""
         raise NotImplementedError
+
+    def backtest(self, cfg: Any, out: Path) -> dict[str, float]:
+        """After the test: metrics of a rolling-origin backtest, files under `out` (none here)."""
+        return {}
 
 
 def rescore_test_part(model: pl.LightningModule, test: tuple[Tensor, ...]) -> dict[str, float]:

@@ -1,0 +1,153 @@
+"""Interval goals on a long real series: coverage and Winkler on rolling-origin backtests of
+Mauna Loa weekly CO2, against seasonal-naive conformal intervals on the same windows, and how
+coverage moves with the number of calibration windows.
+
+    python benchmarks/intervals_goals.py --seeds 1 2 3
+
+In one process, with the project's own code on the experiment's config as train.py composes
+it: `lstm_lab.tasks.backtest` places the windows and trains the LSTM per refit
+(`fit_window`: only points before each window), `lstm_lab.tasks.series_intervals` calibrates
+each window on the rolling origins whose targets end by its origin. Seasonal naive
+(statsforecast) gets the same calibration on the same windows. One trained model per seed
+serves every calibration window count, so the counts differ in calibration only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from hydra import compose, initialize_config_dir
+
+from lstm_lab.config import CONFIG_DIR, instantiate
+from lstm_lab.intervals import scores
+from lstm_lab.tasks import stat_baselines
+from lstm_lab.tasks.backtest import fit_window, origins_of, refit_schedule
+from lstm_lab.tasks.series_intervals import (
+    IntervalSettings,
+    bands_of,
+    calibration_forecasts,
+    margins_before,
+    model_outputs,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+LEVELS = (80.0, 90.0, 95.0)
+BASELINE = "seasonal_naive"
+
+
+def config(overrides: list[str]):
+    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
+        return compose("train", overrides=overrides)
+
+
+def one_seed(cfg, windows: int, step: int, refit, counts: list[int]) -> dict:
+    """{count: {name: (coverage per level, winkler per level)}} over every window and step."""
+    reference = instantiate(cfg.data)
+    values, horizon = reference.series.values, reference.horizon
+    origins = origins_of(len(values), len(values) - 1, horizon, windows, step)
+    schedule = refit_schedule(windows, refit)
+    fits = [int(origins[w]) for w in schedule]
+    actual = values[origins[:, None] + np.arange(1, horizon + 1)]  # (W, H)
+    naive = stat_baselines.forecast([BASELINE], values, fits, origins, horizon, reference.season)
+    lstm = {}
+    margins: dict[int, dict[str, np.ndarray]] = {n: {} for n in counts}
+    for start in sorted(set(schedule)):
+        members = [w for w in range(windows) if schedule[w] == start]
+        model, datamodule = fit_window(cfg, int(origins[start]))
+        outputs = model_outputs(model, datamodule.inputs(origins[members]))
+        lstm.update(zip(members, outputs, strict=True))
+        for n in counts:
+            settings = IntervalSettings(LEVELS, "conformal", n, 1)
+            ends = origins[members]
+            history = values[: int(ends.max()) + 1]
+            forecast_from = calibration_forecasts(
+                model, datamodule, history, fits[start], [BASELINE]
+            )
+            first = datamodule.lookback - 1
+            got = margins_before(
+                forecast_from, history, ends, horizon, first, settings, {"lstm": model}
+            )
+            for name, m in got.items():
+                margins[n].setdefault(name, np.zeros((windows, len(LEVELS), horizon)))[members] = m
+    points = {"lstm": np.stack([lstm[w] for w in range(windows)]), BASELINE: naive[BASELINE]}
+    out = {}
+    for n in counts:
+        settings = IntervalSettings(LEVELS, "conformal", n, 1)
+        out[n] = {}
+        for name, point in points.items():
+            _, bands = bands_of(name, point, margins[n][name], settings, None)
+            out[n][name] = (
+                [scores.coverage(actual, *bands[lv]) for lv in LEVELS],
+                [scores.winkler(actual, *bands[lv], lv) for lv in LEVELS],
+                scores.coverage(actual, point, point),  # 0: a check the points are not the truth
+            )
+    return out
+
+
+def mean_sd(values: list[float], fmt: str) -> str:
+    if len(values) == 1:
+        return format(values[0], fmt)
+    return f"{format(statistics.fmean(values), fmt)} ± {format(statistics.stdev(values), fmt)}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--windows", type=int, default=40)
+    parser.add_argument("--step", type=int, default=13)
+    parser.add_argument("--refit", default="false")
+    parser.add_argument("--counts", type=int, nargs="+", default=[10, 25, 50, 100, 200])
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks/intervals_goals.md")
+    parser.add_argument(
+        "--overrides",
+        nargs="*",
+        default=["experiment=co2"],
+        help="train.py overrides naming the experiment",
+    )
+    args = parser.parse_args()
+    refit = {"false": False, "true": True}.get(args.refit.lower())
+    refit = int(args.refit) if refit is None else refit
+    torch.set_num_threads(1)
+
+    start = time.perf_counter()
+    results = []
+    for seed in args.seeds:
+        cfg = config([*args.overrides, f"seed={seed}"])
+        results.append(one_seed(cfg, args.windows, args.step, refit, args.counts))
+        print(f"seed {seed} done, {time.perf_counter() - start:.0f} s", flush=True)
+    horizon = cfg.data.horizon
+    targets = args.windows * horizon
+    distinct = (args.windows - 1) * args.step + horizon
+    lines = [
+        f"{time.strftime('%Y-%m-%d')}, 2-core CPU shared with other jobs, one thread, Python "
+        f"{platform.python_version()}; `{' '.join(args.overrides)}`, {args.windows} backtest "
+        f"windows of {horizon} points, {args.step} apart (refit={args.refit}): {targets} scored "
+        f"forecasts of {distinct} distinct points; seeds {', '.join(map(str, args.seeds))} "
+        "(mean ± sd over seeds). Calibration: the last N rolling origins (step 1) whose targets "
+        "end by each window's origin.",
+        "",
+        "| calibration windows N | model | coverage 80% | coverage 90% | coverage 95% "
+        "| Winkler 90% |",
+        "|---|---|---|---|---|---|",
+    ]
+    for n in args.counts:
+        for name in ("lstm", BASELINE):
+            cover = [[r[n][name][0][i] for r in results] for i in range(len(LEVELS))]
+            winkler = [r[n][name][1][1] for r in results]
+            cells = [mean_sd([100 * c for c in cs], ".1f") for cs in cover]
+            lines.append(
+                f"| {n} | {name} | " + " | ".join(cells) + f" | {mean_sd(winkler, '.3f')} |"
+            )
+    args.out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"Wrote {args.out} ({time.perf_counter() - start:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
