@@ -109,7 +109,7 @@ def backtest(cfg: DictConfig, out: Path, baselines: list[str]) -> dict[str, floa
         model, datamodule = fit_window(cfg, int(origins[start]))
         lstm[members] = model_forecasts(model, datamodule, origins[members])
         fitted_to = series.time[origins[start]].date()
-        log.info("backtest: fitted up to %s, forecast %d windows", fitted_to, len(members))
+        log.info("backtest: a fit up to %s forecasts %d of the windows", fitted_to, len(members))
     predicted = {MODEL: lstm}
     predicted |= stat_baselines.forecast(
         baselines, series.values, fits, origins, horizon, reference.season
