@@ -100,3 +100,22 @@ def test_a_bad_backtest_setting_is_one_sentence_before_training():
     for key, value in (("windows", -1), ("step", 0), ("refit", "often"), ("part", "test")):
         with pytest.raises(ConfigError, match=f"backtest.{key}="):
             check_backtest(OmegaConf.create({**settings, key: value}))
+
+
+def test_a_backtest_writes_metrics_per_horizon_errors_and_forecasts_per_origin(tmp_path, make_cfg):
+    path = write_csv(tmp_path)
+    backtest = ["backtest.windows=3", "backtest.step=2", "backtest.refit=2"]
+    cfg = make_cfg(*CSV_RUN, *TINY, f"data.path={path}", *backtest, output_dir=tmp_path / "run")
+    metrics = train(cfg)
+    for name in ("", "/seasonal_naive", "/auto_ets", "/auto_arima", "/auto_theta"):
+        # A noiseless weekly sine on a trend: an ARIMA can forecast it exactly.
+        assert metrics[f"backtest{name}/mase"] >= 0
+    assert metrics["backtest/seasonal_naive/mape"] > 0
+    folder = tmp_path / "run" / "backtest"
+    errors = pd.read_csv(folder / "errors_by_horizon.csv")
+    assert len(errors) == 5 * 7 and set(errors["n"]) == {3}
+    forecasts = pd.read_csv(folder / "forecasts.csv")
+    # 3 origins x 7 steps x 5 models; the last window ends at the last row (2024-04-29).
+    assert len(forecasts) == 3 * 7 * 5
+    assert forecasts["time"].max() == "2024-04-29" and forecasts["actual"].notna().all()
+    assert (folder / "backtest.png").stat().st_size > 0

@@ -118,7 +118,7 @@ def backtest(cfg: DictConfig, out: Path, baselines: list[str]) -> dict[str, floa
         lstm[members] = model_forecasts(model, datamodule, origins[members])
         groups.append((members, model, datamodule))
         fitted_to = series.time[origins[start]].date()
-        log.info("backtest: fitted up to %s, forecast %d windows", fitted_to, len(members))
+        log.info("backtest: a fit up to %s forecasts %d of the windows", fitted_to, len(members))
     predicted = {MODEL: lstm}
     predicted |= stat_baselines.forecast(
         baselines, series.values, fits, origins, horizon, reference.season
