@@ -259,3 +259,9 @@ def test_a_checkpoint_folder_below_a_file_is_refused_before_training(make_cfg, t
     ):
         check_run_config(cfg)
     assert not (tmp_path / "a_file" / "x").exists()
+
+
+def test_a_series_run_resumes_with_the_file_it_was_trained_on(tmp_path):
+    run = run_folder(tmp_path / "run", ["experiment=air_passengers", f"data.path={tmp_path}/s.csv"])
+    argv = prepare_argv(["train.py", f"resume={run}"], CONFIGS)
+    assert f"data.path={tmp_path}/s.csv" in argv

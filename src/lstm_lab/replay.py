@@ -18,10 +18,12 @@ from lstm_lab.io import load_yaml
 
 log = logging.getLogger(__name__)
 
-# Keys that name a place to write or to call: never taken from a folder.
+# Keys that name a place to write or to call: never taken from a folder. (An input such as
+# data.path is replayed: a resumed run reads the series it was trained on, and reading a
+# file writes nothing and runs nothing.)
 PATH_KEY = re.compile(
     r"^(paths\.|ckpt_path$|resume$)|(^|\.)(dirpath|save_dir|log_dir|root_dir|default_root_dir|"
-    r"tracking_uri|artifact_location|storage|dir|subdir|output_dir|path)$"
+    r"tracking_uri|artifact_location|storage|dir|subdir|output_dir)$"
 )
 CODE_KEY = re.compile(r"(^|\.)_(target|args|partial|recursive|convert)_($|\.)")
 # The Hydra settings a sweep folder may replay: its launcher and sweeper choices and values.
