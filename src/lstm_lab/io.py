@@ -200,7 +200,66 @@ def load_json(path: str | Path, limit: int = MAX_RECORD_BYTES) -> Any:
 
 
 def format_table(metrics: dict[str, float]) -> str:
-    """Two aligned columns, metric and value, for the terminal and train.log."""
+    """Metrics for the terminal and train.log: scores of the model beside baselines
+    (`test/<baseline>/<score>`) as one row per model, the rest as metric and value."""
+    parts = [f"  {text}" for text in _model_tables(metrics)]
+    rest = {k: v for k, v in metrics.items() if k not in _grouped(metrics)}
+    if rest:
+        parts.append(_two_columns(rest))
+    return "\n\n".join(parts)
+
+
+def _grouped(metrics: dict[str, float]) -> dict[str, tuple[str, str, str]]:
+    """key -> (prefix, model, score) for the scores that baselines share with the model."""
+    others = {}
+    for key in metrics:
+        prefix, *middle, score = key.split("/")
+        if len(middle) == 1:
+            others[key] = (prefix, middle[0], score)
+    shared = {(prefix, score) for prefix, _, score in others.values()}
+    own = {}
+    for key in metrics:
+        parts = tuple(key.split("/"))
+        if len(parts) == 2 and parts in shared:
+            own[key] = (parts[0], "LSTM", parts[1])
+    kept = {(prefix, score) for prefix, _, score in own.values()}
+    return own | {k: v for k, v in others.items() if (v[0], v[2]) in kept}
+
+
+def _model_tables(metrics: dict[str, float], line: int = 100) -> list[str]:
+    """One row per model, one column per score, split so that no line is wider than `line`."""
+    grouped = _grouped(metrics)
+    tables = []
+    for prefix in dict.fromkeys(prefix for prefix, _, _ in grouped.values()):
+        cells = {(m, s): metrics[k] for k, (p, m, s) in grouped.items() if p == prefix}
+        models = list(dict.fromkeys(m for m, _ in cells))
+        width = max(len(m) for m in [*models, prefix])
+        chunk: list[str] = []
+        for score in [*dict.fromkeys(s for _, s in cells), None]:
+            used = width + 2 + sum(max(len(s), 9) + 2 for s in chunk)
+            if chunk and (score is None or used + max(len(score), 9) + 2 > line):
+                cols = [max(len(s), 9) for s in chunk]
+                rows = [
+                    f"{prefix:<{width}}"
+                    + "".join(f"  {s:>{c}}" for s, c in zip(chunk, cols, strict=True))
+                ]
+                for m in models:
+                    values = [cells.get((m, s)) for s in chunk]
+                    rows.append(
+                        f"{m:<{width}}"
+                        + "".join(
+                            f"  {'-':>{c}}" if v is None else f"  {v:>{c}.4g}"
+                            for v, c in zip(values, cols, strict=True)
+                        )
+                    )
+                tables.append("\n  ".join(rows))
+                chunk = []
+            if score is not None:
+                chunk.append(score)
+    return tables
+
+
+def _two_columns(metrics: dict[str, float]) -> str:
     width = max(len(k) for k in metrics)
     rows = [f"  {'metric':<{width}}  value", f"  {'-' * width}  ------"]
     rows += [f"  {k:<{width}}  {v:.6g}" for k, v in metrics.items()]
