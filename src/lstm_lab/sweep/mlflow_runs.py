@@ -28,7 +28,7 @@ from lstm_lab.tracking import (
 
 log = logging.getLogger(__name__)
 
-# Written by the sweep (Hydra, SweepSummary, the Optuna sweeper): the parent run's artifacts.
+# Written by the sweep (Hydra, RunFolders' summary, the Optuna sweeper): the parent run's artifacts.
 SWEEP_FILES = ("summary.md", "summary.csv", "comparison.png", "multirun.yaml", "best_params.yaml")
 
 
