@@ -130,7 +130,8 @@ def test_ctrl_c_during_a_sweep_still_writes_the_summary_of_finished_jobs(interru
     assert finished["status"] == "completed" and float(finished["test/seq_acc"]) > 0
     assert stopped["status"] == "interrupted"
     assert f"python train.py -m resume={sweep_dir}" in stopped["error"]
-    assert "2 jobs: 1 completed, 1 failed." in (sweep_dir / "summary.md").read_text()
+    text = (sweep_dir / "summary.md").read_text()
+    assert "2 jobs: 1 completed, 1 interrupted, 0 failed." in text
     assert f"Continue it with: python train.py -m resume={sweep_dir}" in output
 
 

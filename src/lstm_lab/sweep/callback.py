@@ -65,7 +65,10 @@ class SweepSummary(Callback):
             # The tables are written already; a figure that cannot be drawn must not hide them.
             log.exception("Could not draw comparison.png")
         print(f"\n{text}\nSweep dir: {sweep_dir}\n  {outputs}", flush=True)
-        failed = [job for job in jobs if job.status not in ("completed", "pruned")]
+        # An interrupted job did not fail: the line above tells how to continue it.
+        failed = [
+            job for job in jobs if job.status not in ("completed", "pruned", "interrupted")
+        ]  # status
         if failed:
             log.warning(
                 "%d of %d jobs failed: %s (errors in summary.md)",

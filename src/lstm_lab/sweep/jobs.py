@@ -23,6 +23,8 @@ class Job:
     status: str = "failed"
     error: str = ""
     batch_size: int | None = None
+    # Keys the sweep's command sweeps, even where only one of their values has run so far.
+    swept: frozenset[str] = frozenset()
 
     @property
     def override_line(self) -> str:
@@ -54,16 +56,41 @@ def read_job(folder: Path) -> Job:
     return job
 
 
+def swept_keys(sweep_dir: Path) -> frozenset[str]:
+    """The keys the sweep's command sweeps (`seed=0,1,2`, `x=range(...)`, a search's params),
+    read from its multirun.yaml; none when there is no such file."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    record = Path(sweep_dir) / "multirun.yaml"
+    if not record.is_file():
+        return frozenset()
+    hydra = OmegaConf.load(record).get("hydra") or {}
+    task = list(OmegaConf.select(hydra, "overrides.task", default=None) or [])
+    params = OmegaConf.select(hydra, "sweeper.params", default=None) or {}
+    try:
+        parsed = OverridesParser.create().parse_overrides([str(o) for o in task])
+    except Exception:  # a hand-edited record: the jobs' own values decide alone
+        parsed = []
+    keys = {o.key_or_group for o in parsed if o.is_sweep_override()}
+    return frozenset(keys | {str(k) for k in params})
+
+
 def read_jobs(sweep_dir: Path) -> list[Job]:
     """Every job folder under `sweep_dir` (those with Hydra's .hydra/ record), by job number."""
     folders = [p.parent.parent for p in Path(sweep_dir).glob("*/.hydra/overrides.yaml")]
-    return sorted((read_job(f) for f in folders), key=lambda job: job.num)
+    swept = swept_keys(sweep_dir)
+    jobs = sorted((read_job(f) for f in folders), key=lambda job: job.num)
+    for job in jobs:
+        job.swept = swept
+    return jobs
 
 
 def varying_keys(jobs: list[Job]) -> list[str]:
-    """Override keys whose value is not the same in every job, in first-seen order."""
+    """Override keys whose value is not the same in every job, or that the sweep sweeps
+    (a stopped `seed=0,1,2` sweep whose jobs so far all ran seed=0), in first-seen order."""
     keys = list(dict.fromkeys(k for job in jobs for k in job.overrides))
-    return [k for k in keys if len({job.overrides.get(k) for job in jobs}) > 1]
+    swept = set().union(*(job.swept for job in jobs)) if jobs else set()
+    return [k for k in keys if k in swept or len({job.overrides.get(k) for job in jobs}) > 1]
 
 
 def common_overrides(jobs: list[Job]) -> dict[str, str]:
