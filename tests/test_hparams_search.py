@@ -44,6 +44,7 @@ def test_search_is_stored_and_a_second_invocation_resumes_it(tmp_path):
         "data.batch_size",
     }
     assert "Best of 3 completed trials" in first.stdout
+    assert "Heartbeat" not in first.stderr  # Optuna's notice that no user can act on
 
     # A killed invocation leaves its trial RUNNING; make one, as if the process had died.
     study.ask({"model.hidden_size": CategoricalDistribution([8, 16, 32, 64])})

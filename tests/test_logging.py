@@ -105,6 +105,21 @@ def test_a_terminal_gets_the_bar_and_an_error_starts_on_its_own_line(tmp_path):
     assert process.wait(timeout=120) == 1
     os.close(leader)
     text = b"".join(chunks).decode()
-    assert "Epoch 0:" in text  # tqdm's bar, drawn before the first step diverges
+    assert "Training" in text and "Epoch 0" not in text  # the bar, before the step diverges
     error_lines = [line for line in text.splitlines() if "error: train/loss became" in line]
     assert len(error_lines) == 1 and error_lines[0].startswith("error: ")
+
+
+def test_the_last_progress_line_shows_the_last_validation_and_lines_carry_an_eta(make_cfg, caplog):
+    caplog.set_level("INFO", logger="lstm_lab.progress")
+    # debug=fast: 20 steps, a validation at steps 10 and 20; a line every 5 steps.
+    train(make_cfg("experiment=lstm", "debug=fast", "plot=false", "callbacks.progress_bar.lines=4"))
+    messages = [r.getMessage() for r in caplog.records if r.name == "lstm_lab.progress"]
+    validations = [m for m in messages if m.startswith("validation at step ")]
+    lines = [m for m in messages if m.startswith("step ")]
+    assert [line.split()[1] for line in lines] == ["5/20", "10/20", "15/20", "20/20"]
+    last_validation = validations[-1].split(": ", 1)[1]
+    assert validations[-1].startswith("validation at step 20:")
+    val_loss = last_validation.split("  ")[0]  # "val/loss 0.6..."
+    assert val_loss.startswith("val/loss ") and val_loss in lines[-1]
+    assert "ETA" in lines[0] and "ETA" not in lines[-1]
