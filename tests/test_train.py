@@ -102,3 +102,21 @@ def test_gpu_check_happens_before_any_work(make_cfg, tmp_path):
     with pytest.raises(ConfigError, match="trainer=cpu"):
         train(cfg)
     assert not (tmp_path / "run" / "metrics.json").exists()
+
+
+def test_early_stopping_counts_validations_and_the_best_checkpoint_is_tested(make_cfg, tmp_path):
+    # min_delta=10: no validation counts as an improvement, so the second one stops training.
+    cfg = make_cfg(
+        "experiment=lstm", "callbacks=early_stopping", "callbacks.early_stopping.patience=1",
+        "callbacks.early_stopping.min_delta=10", "trainer.max_steps=100",
+        "trainer.val_check_interval=10", "plot=false",
+    )  # fmt: skip
+    metrics = train(cfg)
+    assert metrics["train/steps"] == 20 and metrics["status"] == "completed"  # status
+    assert {"test/acc", "test/seq_acc"} <= set(metrics) and metrics["val/best"] > 0
+    # It watches the validation part only.
+    assert cfg.callbacks.early_stopping.monitor.startswith("val/")
+    assert (
+        torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)["global_step"]
+        == 20
+    )
