@@ -316,7 +316,7 @@ def test_a_moved_run_folder_resumes_evaluates_exports_and_opens_in_tensorboard(t
 
     evaluated = run_cli(f"run_dir={moved}", "plot=false", script="eval.py")
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
-    assert (moved / "eval" / "metrics.json").is_file()
+    assert (moved / "eval" / "best" / "metrics.json").is_file()
     exported = run_cli(f"run_dir={moved}", script="export.py")
     assert exported.returncode == 0, exported.stderr[-2000:]
     assert (moved / "export" / "best.onnx").is_file()

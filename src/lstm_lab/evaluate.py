@@ -3,7 +3,8 @@
     python eval.py run_dir=<run>                            # or
     python eval.py ckpt_path=<run>/checkpoints/best.ckpt
 
-Writes `<run>/eval/`: metrics.json, a PNG, and the per-item predictions behind them. What is
+Writes `<run>/eval/<checkpoint>/` (`eval/best/`, `eval/last/`, ...: one evaluation per
+checkpoint): metrics.json, a PNG, and the per-item predictions behind them. What is
 reported depends on the task and comes from its datamodule's `evaluate` hook.
 """
 
@@ -26,14 +27,15 @@ log = logging.getLogger(__name__)
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
-    """Rescore a finished run; returns the metrics written to `<run>/eval/metrics.json`."""
+    """Rescore a finished run; returns the metrics written to `<run>/eval/<ckpt>/metrics.json`."""
     check_int("n_sequences", cfg.n_sequences, minimum=0)
     check_bool("plot", cfg.plot)
     if cfg.get("num_threads") is not None:
         torch.set_num_threads(check_int("num_threads", cfg.num_threads))
     run = load_run(cfg.get("ckpt_path"), cfg.get("run_dir"))
-    out = run.dir / "eval"
-    check_writable_dir(out, f"eval/ into {out}", WRITABLE_FIX)
+    # One folder per checkpoint: evaluating last.ckpt keeps best.ckpt's evaluation.
+    out = run.dir / "eval" / run.ckpt_path.stem
+    check_writable_dir(out, f"eval/{out.name}/ into {out}", WRITABLE_FIX)
     print(f"Evaluating {run.ckpt_path}")
     metrics: dict[str, Any] = run.datamodule.evaluate(
         run.model, out, name=run.name, plot=cfg.plot, n_sequences=cfg.n_sequences
