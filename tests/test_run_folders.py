@@ -265,11 +265,11 @@ def test_resume_from_a_folder_without_a_good_checkpoint_says_so(trained, tmp_pat
 @pytest.mark.e2e
 def test_a_checkpoint_of_another_experiment_is_refused(trained, tmp_path):
     ckpt = trained / "checkpoints" / "last.ckpt"
-    message = one_sentence(
-        run_cli("experiment=bilstm", *QUIET, f"ckpt_path={ckpt}", f"paths.log_dir={tmp_path}")
-    )
+    result = run_cli("experiment=bilstm", *QUIET, f"ckpt_path={ckpt}", f"paths.log_dir={tmp_path}")
+    message = one_sentence(result)
     assert "model.bidirectional=False there, True here" in message
     assert not tmp_path.joinpath("train").exists()
+    assert "run dir" not in result.stdout.lower()  # no folder named that is then removed
 
 
 @pytest.mark.e2e
