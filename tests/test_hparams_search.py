@@ -6,13 +6,14 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import hydra
 import optuna
 import pytest
-from conftest import run_cli, start_cli
+from conftest import REPO_ROOT, run_cli, start_cli
 from omegaconf import OmegaConf
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
@@ -518,3 +519,77 @@ def test_an_unknown_pruner_is_named_with_the_choices(tmp_path):
         in result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+def test_an_app_written_for_hydra_optuna_sweeper_returning_two_values_runs(tmp_path):
+    # The plugin's multi-objective example: no optimized_metric; the objectives are the task
+    # function's return value, one per direction.
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "config.yaml").write_text(
+        """defaults:
+  - override hydra/sweeper: optuna
+  - override hydra/sweeper/sampler: nsgaii
+
+hydra:
+  sweeper:
+    sampler:
+      seed: 123
+    direction: [minimize, minimize]
+    study_name: multi-objective
+    storage: null
+    n_trials: 8
+    n_jobs: 1
+    params:
+      x: range(0, 5, step=0.5)
+      y: range(0, 3, step=0.5)
+
+x: 1
+y: 1
+"""
+    )
+    (tmp_path / "multi_objective.py").write_text(
+        """import hydra
+
+
+@hydra.main(version_base=None, config_path="conf", config_name="config")
+def binh_and_korn(cfg):
+    x, y = cfg.x, cfg.y
+    return 4 * x**2 + 4 * y**2, (x - 5) ** 2 + (y - 5) ** 2
+
+
+if __name__ == "__main__":
+    binh_and_korn()
+"""
+    )
+    sweep_dir = tmp_path / "sweep"
+    result = subprocess.run(
+        [sys.executable, "multi_objective.py", "-m", f"hydra.sweep.dir={sweep_dir}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        # This checkout's sweeper, from whatever folder the app runs in.
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    best = OmegaConf.load(sweep_dir / "best_params.yaml")
+    assert best.trials.complete == 8 and best.trials.failed == 0
+    for entry in best.pareto_front:
+        x, y = entry.params.x, entry.params.y
+        values = list(entry["values"].values())
+        assert values == pytest.approx([4 * x**2 + 4 * y**2, (x - 5) ** 2 + (y - 5) ** 2])
+    assert "Pareto front of 8 completed trials" in result.stdout
+
+
+def test_n_trials_0_ends_in_one_sentence_before_any_folder(tmp_path):
+    sweep_dir = tmp_path / "never"
+    result = run_cli(
+        "-m", "hparams_search=bilstm_optuna", "hydra.sweeper.n_trials=0",
+        f"hydra.sweep.dir={sweep_dir}",
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.strip() == (
+        "error: hydra.sweeper.n_trials=0 runs no trial: set it to the study's total number of "
+        "trials, e.g. hydra.sweeper.n_trials=20 (a stored study runs only the trials it lacks)."
+    )
+    assert not sweep_dir.exists()

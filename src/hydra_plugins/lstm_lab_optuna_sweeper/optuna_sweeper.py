@@ -102,6 +102,16 @@ class OptunaSweeper(Sweeper):
                 "hydra.sweeper.search_space (hydra-optuna-sweeper 1.1's form) is not supported: "
                 "write each dimension in hydra.sweeper.params, e.g. x: interval(-5.0, 5.0)."
             )
+        if not isinstance(n_trials, int) or n_trials < 1:
+            from lstm_lab.cli import report
+
+            # Before any folder or study is made: Hydra builds the sweeper before it sweeps.
+            report(
+                f"hydra.sweeper.n_trials={n_trials} runs no trial: set it to the study's total "
+                "number of trials, e.g. hydra.sweeper.n_trials=20 (a stored study runs only the "
+                "trials it lacks)."
+            )
+            sys.exit(2)
         self.directions = directions(direction)
         self.study_name = study_name or "optuna"
         self.storage = storage
@@ -164,6 +174,10 @@ class OptunaSweeper(Sweeper):
 
     def _check_metrics(self) -> None:
         metric = OmegaConf.select(self.config, "optimized_metric", default=None)
+        if metric is None:
+            # As hydra-optuna-sweeper: the objectives are what the task function returns, a
+            # number or one per direction; a trial returning anything else fails (see _tell).
+            return
         n = len(metric) if OmegaConf.is_list(metric) else 1
         if n != len(self.directions):
             raise SearchConfigError(
@@ -362,12 +376,20 @@ class OptunaSweeper(Sweeper):
         return results
 
     def _values(self, value: Any) -> list[float] | None:
-        values = list(value) if isinstance(value, list | tuple) else [value]
+        """The objectives in a task function's return value (a number, or a sequence of one
+        per direction, as hydra-optuna-sweeper takes them), or None."""
+        values = (
+            list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+        )
         if len(values) != len(self.directions):
             return None
-        if not all(isinstance(v, int | float) and not math.isnan(v) for v in values):
+        try:
+            numbers = [float(v) for v in values if not isinstance(v, str | bool)]
+        except (TypeError, ValueError):
             return None
-        return [float(v) for v in values]
+        if len(numbers) != len(values) or any(math.isnan(v) for v in numbers):
+            return None
+        return numbers
 
     def _tell(self, study: optuna.Study, trial: optuna.Trial, result: JobReturn) -> None:
         job_dir = OmegaConf.select(result.hydra_cfg, "hydra.runtime.output_dir") or ""
@@ -413,7 +435,10 @@ class OptunaSweeper(Sweeper):
 
     def _trial_entry(self, trial: optuna.trial.FrozenTrial, fixed: list[str]) -> dict[str, Any]:
         metric = OmegaConf.select(self.config, "optimized_metric", default=None)
-        names = list(metric) if OmegaConf.is_list(metric) else [metric or "value"]
+        if metric is None and len(self.directions) > 1:  # objectives from the return value
+            names = [f"objective_{i}" for i in range(len(self.directions))]
+        else:
+            names = list(metric) if OmegaConf.is_list(metric) else [metric or "value"]
         entry: dict[str, Any] = {"trial": trial.number}
         if len(self.directions) == 1:
             entry["value"] = trial.value
