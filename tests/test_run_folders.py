@@ -293,6 +293,14 @@ def test_an_optuna_study_rerun_with_other_fixed_overrides_is_refused(tmp_path):
     message = one_sentence(run_cli(*search, "trainer.max_steps=40", "hydra.sweeper.n_trials=2"))
     assert "trainer.max_steps=40" in message and "hydra.sweeper.study_name=" in message
     assert len(list(sweep_dir.glob("*/metrics.json"))) == 1  # no trial ran on the new budget
+    # The same search with another sweeper setting: the study is complete and says what to do.
+    again = run_cli(*search, "hydra.sweeper.n_trials=1", "hydra.sweeper.pruner=median")
+    assert again.returncode == 0, again.stderr[-2000:]
+    output = again.stdout + again.stderr
+    assert "is complete (1 of 1 trials), so this command trains nothing" in output
+    assert "hydra.sweeper.n_trials=2" in output and "hydra.sweeper.study_name=<new name>" in output
+    assert "Using an existing study" not in output  # Optuna's own notice: ours says more
+    assert len(list(sweep_dir.glob("*/metrics.json"))) == 1
 
 
 # 4. A run folder is self-contained and relocatable.

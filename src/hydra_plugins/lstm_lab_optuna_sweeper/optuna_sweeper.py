@@ -64,6 +64,9 @@ from hydra_plugins.lstm_lab_optuna_sweeper.workers import (
 )
 
 log = logging.getLogger(__name__)
+# Optuna's INFO lines ("Using an existing study ...", "Trial 3 finished ...") repeat what the
+# sweeper reports itself, in its own words; its warnings still show.
+optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 # Seconds between a waiting worker's looks at the study: it exits (and writes the summary)
 # at most this long after the last trial ends; a look is one small sqlite read.
@@ -301,6 +304,18 @@ class OptunaSweeper(Sweeper):
             self.total,
             running,
         )
+        if finished >= self.total and not running:
+            log.warning(
+                "Optuna study %r in %s is complete (%d of %d trials), so this command trains "
+                "nothing and reports the study's best again. To run more trials, set "
+                "hydra.sweeper.n_trials=%d; to search with other settings (pruner, sampler, "
+                "params), start a new study with hydra.sweeper.study_name=<new name>.",
+                self.study_name,
+                self.storage,
+                finished,
+                self.total,
+                2 * self.total,
+            )
         returns: list[Sequence[JobReturn]] = []
         waiting_for = 0
         while True:
