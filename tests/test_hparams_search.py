@@ -145,6 +145,7 @@ def check_pruned_search(sweep_dir, completed, pruned):
     return study
 
 
+@pytest.mark.e2e
 def test_median_pruner_stops_bad_trials_at_a_validation(tmp_path):
     sweep_dir = tmp_path / "pruned"
     queue_trials(sweep_dir, 0.05, 0.000001, 0.000001)
@@ -177,6 +178,7 @@ def test_pruning_works_when_joblib_runs_the_trials_in_other_processes(tmp_path):
     assert len(pids) == 2
 
 
+@pytest.mark.e2e
 def test_pruning_without_the_reporting_callback_stops_with_one_sentence(tmp_path):
     result = run_cli(
         "-m",
@@ -207,6 +209,7 @@ def worker(sweep_dir, *overrides):
     )
 
 
+@pytest.mark.e2e
 def test_two_workers_share_one_study_without_colliding(tmp_path):
     sweep_dir = tmp_path / "workers"
     search = [
@@ -265,6 +268,7 @@ def test_a_killed_workers_trial_is_run_again_once(tmp_path):
 # -- multi-objective -------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_multi_objective_search_keeps_the_pareto_front(tmp_path):
     sweep_dir = tmp_path / "pareto"
     result = multirun(
@@ -295,6 +299,7 @@ def test_multi_objective_search_keeps_the_pareto_front(tmp_path):
     assert (sweep_dir / "pareto.png").stat().st_size > 20_000
 
 
+@pytest.mark.e2e
 def test_one_direction_for_two_metrics_stops_with_one_sentence(tmp_path):
     result = run_cli(
         "-m",
@@ -348,6 +353,7 @@ def write_search(folder: Path, name: str, text: str) -> Path:
     return folder
 
 
+@pytest.mark.e2e
 def test_lightning_hydra_template_search_config_runs_unchanged(tmp_path):
     # configs/hparams_search/mnist_optuna.yaml of lightning-hydra-template, on our model.
     configs = write_search(
@@ -388,6 +394,7 @@ hydra:
     assert set(best.best.params) == {"model.optimizer.lr", "data.batch_size"}
 
 
+@pytest.mark.e2e
 def test_hydra_optuna_sweeper_grid_config_visits_every_point_once(tmp_path):
     # The plugin's sphere example: the sampler group, `sampler.seed`, a float range.
     configs = write_search(
@@ -425,6 +432,7 @@ hydra:
     assert pairs == [("4", "0.01"), ("4", "0.02"), ("8", "0.01"), ("8", "0.02")]
 
 
+@pytest.mark.e2e
 def test_custom_search_space_adds_dependent_parameters(tmp_path):
     # The plugin's custom-search-space example: a function gets the config and the trial.
     configs = write_search(
@@ -469,6 +477,7 @@ hydra:
         assert int(row["data.batch_size"]) in (8 * size, 16 * size)
 
 
+@pytest.mark.e2e
 def test_the_dict_form_of_hydra_optuna_sweeper_1_1_says_what_to_write_instead(tmp_path):
     configs = write_search(
         tmp_path / "configs",
@@ -508,6 +517,7 @@ def test_every_pruner_name_builds_optunas_pruner(make_cfg, name, pruner):
     assert type(pruner_of(cfg.hydra.sweeper, cfg.trainer.max_steps)) is pruner
 
 
+@pytest.mark.e2e
 def test_an_unknown_pruner_is_named_with_the_choices(tmp_path):
     result = run_cli(
         "-m", "hparams_search=bilstm_optuna", "hydra.sweeper.pruner=mediam",
@@ -521,6 +531,7 @@ def test_an_unknown_pruner_is_named_with_the_choices(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.e2e
 def test_an_app_written_for_hydra_optuna_sweeper_returning_two_values_runs(tmp_path):
     # The plugin's multi-objective example: no optimized_metric; the objectives are the task
     # function's return value, one per direction.
@@ -581,6 +592,7 @@ if __name__ == "__main__":
     assert "Pareto front of 8 completed trials" in result.stdout
 
 
+@pytest.mark.e2e
 def test_n_trials_0_ends_in_one_sentence_before_any_folder(tmp_path):
     sweep_dir = tmp_path / "never"
     result = run_cli(

@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import run_cli, start_cli
 
+# Every test here starts train.py.
+pytestmark = pytest.mark.e2e
+
 QUIET = ["plot=false", "callbacks.progress_bar.refresh_rate=0"]
 # Long enough never to finish before a test signals it, checkpointed early.
 ENDLESS = ["experiment=lstm", "trainer.max_steps=100000", "trainer.val_check_interval=10"]
@@ -73,7 +76,11 @@ def job_folder(sweep_dir: Path, num: int) -> Path:
 
 @pytest.mark.parametrize(
     ("signum", "cause", "exit_code"),
-    [(signal.SIGINT, "Ctrl-C", 1), (signal.SIGTERM, "SIGTERM", 128 + signal.SIGTERM)],
+    [
+        # Ctrl-C of a sweep is checked below; of a single run, in `make test-all`.
+        pytest.param(signal.SIGINT, "Ctrl-C", 1, marks=pytest.mark.slow),
+        (signal.SIGTERM, "SIGTERM", 128 + signal.SIGTERM),
+    ],
 )
 def test_a_stopped_run_records_interrupted_with_its_step_and_how_to_resume(
     tmp_path, signum, cause, exit_code

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import run_cli
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -33,10 +35,16 @@ def test_loss_and_learning_rate_are_logged_every_log_every_n_steps(make_cfg, tmp
 
 
 @pytest.mark.e2e
-def test_redirected_output_is_plain_lines_without_adverts_or_frames(tmp_path):
+def test_train_py_from_the_repo_root_prints_plain_lines_and_writes_its_run(tmp_path):
     run_dir = tmp_path / "run"
     result = run_cli("experiment=lstm", "debug=fast", f"hydra.run.dir={run_dir}")
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert f"Run dir: {run_dir}" in result.stdout and "test/seq_acc" in result.stdout
+    assert (run_dir / ".hydra" / "config.yaml").is_file()
+    assert 0.0 <= metrics["test/seq_acc"] <= 1.0
+
+    # Redirected output: plain lines, no adverts, frames or third-party notices.
     output = result.stdout + result.stderr
     for noise in (
         "\r",
@@ -56,11 +64,7 @@ def test_redirected_output_is_plain_lines_without_adverts_or_frames(tmp_path):
     assert 2 <= len(steps) <= 10 and steps == sorted(set(steps)) and steps[-1] == 20
     assert "train/loss" in progress[-1] and "val/loss" in progress[-1]
 
-
-@pytest.mark.e2e
-def test_train_log_holds_the_summary_validations_and_final_table(tmp_path):
-    run_dir = tmp_path / "run"
-    assert run_cli("experiment=lstm", "debug=fast", f"hydra.run.dir={run_dir}").returncode == 0
+    # train.log: the run's summary line, every validation and the final table.
     text = (run_dir / "train.log").read_text()
     assert "lstm: LSTMSequenceClassifier on CumsumDataModule, 20 steps, seed 1" in text
     assert "validation at step 10: val/loss" in text and "validation at step 20:" in text

@@ -160,11 +160,18 @@ BAD_INPUTS = [
         ["LSTMSequenceClassifier", "model=forecaster or model=regressor"],
         marks=SLOW,
     ),
-    ("train.py", ["experiment=stacked_lstm", "data.lookback=1000"], ["data.lookback=1000"]),
+    pytest.param(
+        "train.py",
+        ["experiment=stacked_lstm", "data.lookback=1000"],
+        ["data.lookback=1000"],
+        marks=SLOW,
+    ),
     pytest.param(
         "train.py", ["ckpt_path={tmp}/missing.ckpt"], ["missing.ckpt does not exist"], marks=SLOW
     ),
-    ("train.py", ["ckpt_path={tmp}/empty.ckpt"], ["empty.ckpt is an empty file"]),
+    pytest.param(
+        "train.py", ["ckpt_path={tmp}/empty.ckpt"], ["empty.ckpt is an empty file"], marks=SLOW
+    ),
     pytest.param(
         "train.py",
         ["ckpt_path={tmp}/junk.ckpt"],
@@ -177,7 +184,12 @@ BAD_INPUTS = [
         ["paths.output_dir=/proc/lstm-lab/run"],
         marks=SLOW,
     ),
-    ("train.py", ["model.hidden_size=100000000"], ["model.hidden_size=100000000", "needs about"]),
+    pytest.param(
+        "train.py",
+        ["model.hidden_size=100000000"],
+        ["model.hidden_size=100000000", "needs about"],
+        marks=SLOW,
+    ),
     pytest.param(
         "train.py",
         ["data.batch_size=1000000000"],
@@ -307,11 +319,10 @@ def test_an_optuna_study_rerun_with_other_fixed_overrides_is_refused(tmp_path):
 
 
 @pytest.mark.e2e
-def test_a_moved_run_folder_resumes_evaluates_exports_and_opens_in_tensorboard(tmp_path):
+def test_a_moved_run_folder_resumes_evaluates_exports_and_opens_in_tensorboard(trained, tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    original = tmp_path / "here" / "run"
-    assert run_cli(*RUN, f"hydra.run.dir={original}").returncode == 0
+    original = copy_of(trained, tmp_path / "here" / "run")  # a copy is a moved folder too
     before = metrics(original)
     moved = tmp_path / "another disk" / "run"
     moved.parent.mkdir()

@@ -63,18 +63,6 @@ def test_checkpoint_loads_back_with_weights_only(make_cfg, tmp_path, module_cls,
         assert acc == pytest.approx(metrics["test/acc"], abs=1e-6)
 
 
-@pytest.mark.e2e
-def test_train_py_runs_from_the_repo_root_and_returns_the_metric(tmp_path):
-    run = tmp_path / "cli-run"
-    result = run_cli("experiment=lstm", "debug=fast", f"hydra.run.dir={run}")
-    assert result.returncode == 0, result.stderr[-2000:]
-    metrics = json.loads((run / "metrics.json").read_text())
-    assert f"Run dir: {run}" in result.stdout
-    assert "test/seq_acc" in result.stdout
-    assert (run / ".hydra" / "config.yaml").is_file()
-    assert 0.0 <= metrics["test/seq_acc"] <= 1.0
-
-
 def test_main_returns_the_optimized_metric(make_cfg):
     from lstm_lab.train import run
 

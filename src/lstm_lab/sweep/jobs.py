@@ -9,6 +9,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+# Overrides that set how the sweep is summed up, not what a job does (compare_to=...).
+SUMMARY_KEYS = ("compare_to",)
 NOT_FINISHED = "no metrics.json: the job stopped before it finished (see its train.log)"
 
 
@@ -40,6 +42,8 @@ def read_job(folder: Path) -> Job:
         for override in OmegaConf.load(hydra_dir / "overrides.yaml")
         if "=" in override
     )
+    for key in SUMMARY_KEYS:  # the summary's setting, not the job's
+        overrides.pop(key, None)
     job = Job(num=int(hydra_cfg.hydra.job.num), folder=folder, overrides=overrides)
     config_file = hydra_dir / "config.yaml"
     if config_file.is_file():

@@ -19,6 +19,10 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from lstm_lab.errors import ConfigError
 
+# Settings of the sweep's summary, not of its jobs: a finished sweep resumed with another
+# value is summed up again with it, and no job trains again.
+from lstm_lab.sweep.jobs import SUMMARY_KEYS
+
 log = logging.getLogger(__name__)
 
 MULTIRUN_FLAGS = ("-m", "--multirun")
@@ -47,8 +51,8 @@ def check_same_sweep(sweep_dir: Path, given: list[str], *, replaying: bool = Fal
     """A command continuing `sweep_dir` must sweep and fix exactly what that sweep did (with
     `resume=`, the overrides it repeats must be the sweep's; the rest are replayed)."""
     stored, _ = stored_overrides(sweep_dir)
-    have = {s.lstrip("+") for s in stored}
-    asked = {g.lstrip("+") for g in given}
+    have = {s.lstrip("+") for s in stored if _key(s) not in SUMMARY_KEYS}
+    asked = {g.lstrip("+") for g in given if _key(g) not in SUMMARY_KEYS}
     if asked <= have if replaying else asked == have:
         return
     raise ConfigError(
@@ -70,6 +74,9 @@ def sweep_argv(args: list[str]) -> list[str]:
         given = [a for a in args if _key(a) and not _is_hydra(a)]
         check_same_sweep(sweep_dir, given, replaying=True)
         task, hydra = stored_overrides(sweep_dir)
+        summary = [a for a in given if _key(a) in SUMMARY_KEYS]
+        given_keys = {_key(a) for a in summary}
+        task = [o for o in task if _key(o) not in given_keys] + summary
         users = {_key(a) for a in args if _is_hydra(a)}
         replayed = [o for o in hydra if _key(o) not in users | {"hydra.sweep.dir"}]
         flags = [a for a in args if _key(a) is None]
