@@ -67,7 +67,18 @@ def test_search_is_stored_and_a_second_invocation_resumes_it(tmp_path):
     rows = read_summary(sweep_dir)
     assert [int(r["job"]) for r in rows] == [0, 1, 2, 4, 5]
     assert all(r["status"] == "completed" for r in rows)
-    assert OmegaConf.load(sweep_dir / "best_params.yaml").trials.complete == 5
+    best = OmegaConf.load(sweep_dir / "best_params.yaml")
+    assert best.trials.complete == 5
+
+    # One command trains the best trial again at the recipe's full budget (2000 steps, not
+    # the search's 500 or debug=fast's 20), into a run named after the search and the trial.
+    retrain = run_cli(str(sweep_dir), "--cfg", "job", script="retrain.py")
+    assert retrain.returncode == 0, retrain.stderr[-2000:]
+    job = OmegaConf.create(retrain.stdout)
+    assert job.name == f"bilstm_optuna_trial{best.best.trial}"
+    assert job.trainer.max_steps == 2000 and job.model.bidirectional
+    for key, value in best.best.params.items():
+        assert OmegaConf.select(job, key) == value
 
 
 def test_search_space_reads_choice_range_and_log_interval():
@@ -605,3 +616,20 @@ def test_n_trials_0_ends_in_one_sentence_before_any_folder(tmp_path):
         "trials, e.g. hydra.sweeper.n_trials=20 (a stored study runs only the trials it lacks)."
     )
     assert not sweep_dir.exists()
+
+
+def test_retraining_a_pareto_front_needs_a_trial_number(tmp_path):
+    from lstm_lab.errors import ConfigError
+    from lstm_lab.sweep.best import retrain_overrides
+
+    front = [
+        {"trial": 2, "overrides": ["hparams_search=bilstm_pareto", "model.hidden_size=8"]},
+        {"trial": 5, "overrides": ["hparams_search=bilstm_pareto", "model.hidden_size=32"]},
+    ]
+    OmegaConf.save(
+        OmegaConf.create({"study_name": "bilstm_pareto", "pareto_front": front}),
+        tmp_path / "best_params.yaml",
+    )
+    with pytest.raises(ConfigError, match=r"Pareto front: trials 2, 5\): choose one with trial="):
+        retrain_overrides(tmp_path)
+    assert retrain_overrides(tmp_path, 5) == ["model.hidden_size=32", "name=bilstm_pareto_trial5"]
