@@ -74,7 +74,9 @@ def test_main_returns_the_optimized_metric(make_cfg):
     )
 
 
+# The message itself is checked in-process below (and by make docs-check): this is the CLI's.
 @pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on machines without CUDA")
 def test_gpu_trainer_without_cuda_stops_with_one_sentence(tmp_path):
     result = run_cli("trainer=gpu", f"hydra.run.dir={tmp_path / 'gpu'}")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ProgressBar, TQDMProgressBar
+from pytorch_lightning.callbacks.progress.tqdm_progress import convert_inf
 
 from lstm_lab.logs import stdout_is_terminal
 
@@ -60,8 +61,9 @@ class TerminalProgress(TQDMProgressBar):
         log_resumed(trainer)
 
     def on_train_epoch_start(self, trainer: pl.Trainer, *args: Any) -> None:
-        super().on_train_epoch_start(trainer, *args)
-        self.train_progress_bar.set_description("Training")
+        # Lightning's own hook would draw `Epoch 0` first; the bar keeps its `Training`.
+        self.train_progress_bar.reset(total=convert_inf(self.total_train_batches))
+        self.train_progress_bar.initial = 0
 
     def on_validation_batch_start(
         self,
