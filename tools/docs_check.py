@@ -134,7 +134,8 @@ def first_difference(shown: list[str], actual: list[str]) -> str:
     j = 0
     for line in shown:
         if line.strip() == ELIDED:
-            return f"  shown:   {line}\n  printed: (see the output of the command)"
+            tail = "\n           ".join(actual[-4:])
+            return f"  shown:   a block with `…` lines\n  printed, ending: {tail}"
         if j >= len(actual) or not same(mask(line), mask(actual[j])):
             printed = actual[j] if j < len(actual) else "(nothing more)"
             return f"  shown:   {line}\n  printed: {printed}"
@@ -159,7 +160,7 @@ class Runner:
         }
 
     def run(self, command: list[str]) -> list[str]:
-        text = "\n".join(command)
+        text = "\n".join([command[0].removeprefix("$ "), *command[1:]])
         text = RUN_FOLDER.sub(self._newest_run, text)
         result = subprocess.run(
             ["bash", "-c", text],
