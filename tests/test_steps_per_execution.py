@@ -99,7 +99,7 @@ def test_gradient_clip_val_bounds_every_steps_gradient_norm(make_cfg, clip):
         "logger=csv",
         "callbacks=none",
     )
-    datamodule, model, trainer = build(cfg)
+    _, datamodule, model, trainer = build(cfg)
     norms = GradientNorms()
     trainer.callbacks.append(norms)
     trainer.fit(model, datamodule=datamodule)
@@ -129,3 +129,20 @@ def test_ddp_grouped_steps_match_one_step_per_batch(tmp_path):
         metrics[k] = json.loads((run_dir / "metrics.json").read_text())
         metrics[k].pop("time/fit_seconds")
     assert metrics[4] == metrics[1] and metrics[4]["status"] == "completed"
+
+
+def test_the_lightning_state_grouped_steps_adjust_still_exists(make_cfg):
+    """Fails loudly on a Lightning upgrade that renames what models/lightning_steps.py touches."""
+    from lstm_lab.models.lightning_steps import missing_private_state
+
+    _, datamodule, model, trainer = build(make_cfg("experiment=lstm", "debug=fast", "plot=false"))
+    seen = []
+    original = type(model).training_step
+
+    def training_step(self, dataloader_iter):
+        seen.append(missing_private_state(self.trainer, dataloader_iter))
+        return original(self, dataloader_iter)
+
+    model.training_step = training_step.__get__(model)
+    trainer.fit(model, datamodule=datamodule)
+    assert seen and seen[0] == [], f"Lightning {pl.__version__} lacks {seen[0]}"

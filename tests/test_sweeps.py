@@ -108,7 +108,7 @@ def test_a_failing_job_is_recorded_and_the_others_complete(tmp_path):
     assert f"- job 0 failed: {HIDDEN_SIZE_ERROR}" in text
 
 
-def test_an_unexpected_error_in_a_sweep_job_is_recorded_with_its_type(make_cfg, tmp_path):
+def test_a_setting_lightning_refuses_in_a_sweep_job_is_recorded_naming_it(make_cfg, tmp_path):
     from lstm_lab.train import run
 
     cfg = make_cfg("experiment=lstm", "debug=fast", "+trainer.precision=bogus")
@@ -118,7 +118,9 @@ def test_an_unexpected_error_in_a_sweep_job_is_recorded_with_its_type(make_cfg, 
     assert run(cfg) is None  # no value, and no exception to stop the sweep
     record = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert record["status"] == "failed"
-    assert record["error"].startswith("ValueError: Precision 'bogus' is invalid")
+    assert record["error"].startswith(
+        "trainer cannot be built from its settings (ValueError: Precision 'bogus' is invalid"
+    )
 
 
 def free_port() -> int:

@@ -7,23 +7,21 @@ are user mistakes, so they are caught here and reported in one sentence instead.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import functools
 import logging
 import os
-import re
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
-from lstm_lab.errors import ConfigError, TrainingDiverged
+from lstm_lab.errors import ConfigError, TrainingDiverged, report
+from lstm_lab.io import refuse_symlinks
+from lstm_lab.replay import override_key, path_override, read_yaml, replayable
 from lstm_lab.run_dirs import RUN_RECORDS, discard_refused_run, is_other_rank
 from lstm_lab.sweep.resume import sweep_argv
+from lstm_lab.validation import check_writable_dir
 
 T = TypeVar("T")
 # Old option names, so a command from an older README gets told the new one.
@@ -72,29 +70,6 @@ def check_group_choices(overrides: list[str], config_dir: Path, extra: list[Path
 OUTPUT_KEYS = ("hydra.run.dir", "hydra.sweep.dir", "paths.log_dir", "paths.output_dir")
 
 
-def check_writable(key: str, target: Path) -> None:
-    """`target` can be created and written; the probe leaves no folder or file behind."""
-    target = target.expanduser()
-    missing = []
-    probe = target.absolute()
-    while not probe.exists() and probe != probe.parent:
-        missing.append(probe)
-        probe = probe.parent
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=target):
-            pass
-    except OSError as error:
-        raise ConfigError(
-            f"cannot write under {key}={target} ({(error.strerror or str(error)).lower()}): "
-            f"set {key}=<a folder you can write to>."
-        ) from None
-    finally:
-        for folder in missing:  # deepest first: only what this probe created
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-
-
 def check_output_dir(overrides: list[str]) -> None:
     """Every folder runs will be written under must be creatable and writable."""
     targets = {"paths.log_dir": Path("outputs")}
@@ -103,7 +78,8 @@ def check_output_dir(overrides: list[str]) -> None:
         if parts and parts[0] in OUTPUT_KEYS:
             targets[parts[0]] = Path(parts[1].strip("'\""))
     for key, target in targets.items():
-        check_writable(key, target)
+        fix = f"set {key}=<a folder you can write to>"
+        check_writable_dir(target, f"under {key}={target}", fix, keep=False)
 
 
 def check_run_dir_is_new(overrides: list[str]) -> None:
@@ -186,35 +162,11 @@ def dotted_keys(cfg: Any, hydra: bool) -> list[str]:
     return keys
 
 
-# The overrides `resume=` may replay from a run folder: values of existing settings only.
-UNSAFE_REPLAY = re.compile(r"(^|\.)_(target|args|partial|recursive|convert)_($|\.)|^hydra[./]")
-
-
 def saved_overrides(run_dir: Path, given: set[str]) -> list[str]:
-    """A run folder's own overrides, refused if they could name code rather than values."""
-    try:
-        saved = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text()) or []
-    except (OSError, yaml.YAMLError):
-        saved = None
-    if not isinstance(saved, list) or not all(isinstance(o, str) for o in saved):
-        raise ConfigError(
-            f"resume={run_dir}: .hydra/overrides.yaml is not the list train.py writes; "
-            "pass the folder that `python train.py` printed as Run dir."
-        )
-    for override in saved:
-        parts = _split(override)
-        key = parts[0] if parts else override
-        if (
-            parts is None
-            or override.startswith(("+", "~"))
-            or UNSAFE_REPLAY.search(key)
-            or ("${" in parts[1])
-        ):
-            raise ConfigError(
-                f"resume={run_dir} would replay {override!r} from .hydra/overrides.yaml, which "
-                "is not a plain setting train.py writes; a run folder is data, so it is refused."
-            )
-    return [o for o in saved if (parts := _split(o)) and parts[0] not in given | {"ckpt_path"}]
+    """A run folder's own overrides that a resume replays (see lstm_lab/replay.py)."""
+    path = run_dir / ".hydra" / "overrides.yaml"
+    kept = replayable(read_yaml(path), path)
+    return [o for o in kept if override_key(o) not in given | {"ckpt_path"}]
 
 
 def resume_overrides(run_dir: Path, overrides: list[str]) -> list[str]:
@@ -227,7 +179,13 @@ def resume_overrides(run_dir: Path, overrides: list[str]) -> list[str]:
             f"resume={run_dir} is not a run folder with .hydra/overrides.yaml and "
             "checkpoints/last.ckpt: pass the folder that `python train.py` printed as Run dir."
         )
-    given = {parts[0] for o in overrides if (parts := _split(o))}
+    refuse_symlinks(run_dir)  # Hydra and the run write into it again: never through a link
+    given = {override_key(o) for o in overrides}
+    if "hydra.run.dir" in given:
+        raise ConfigError(
+            f"resume={run_dir} continues the run in that folder, so hydra.run.dir= cannot "
+            "choose another: leave it out, or start a new run with ckpt_path=<its checkpoint>."
+        )
     original = saved_overrides(run_dir, given)
     checkpoint = run_dir / "checkpoints" / "last.ckpt"
     if "ckpt_path" not in given:
@@ -248,8 +206,8 @@ def resume_overrides(run_dir: Path, overrides: list[str]) -> list[str]:
                 f"resume={run_dir}: checkpoints/last.ckpt is damaged, but checkpoints/best.ckpt "
                 f"is intact: continue from it with resume={run_dir} ckpt_path={best}."
             ) from None
-        overrides = [*overrides, f"ckpt_path={checkpoint}"]
-    return [*original, *overrides, f"hydra.run.dir={run_dir}"]
+        overrides = [*overrides, path_override("ckpt_path", checkpoint)]
+    return [*original, *overrides, path_override("hydra.run.dir", run_dir)]
 
 
 def split_flags(args: list[str]) -> tuple[list[str], list[str]]:
@@ -293,6 +251,11 @@ def prepare_argv(argv: list[str], config_dir: Path, config_name: str = "train") 
         args = sweep_argv(args)  # resume=<sweep dir>, and a re-run sweep must match its folder
     flags, args = split_flags(args)
     resume = [a for a in args if a.startswith("resume=")] if config_name == "train" else []
+    if resume and {"-m", "--multirun"} & set(args):
+        raise ConfigError(
+            f"{resume[-1]} is not a sweep folder (it has no multirun.yaml): a run folder "
+            f"continues without -m, as python train.py {resume[-1]}."
+        )
     if resume:
         args = [a for a in args if not a.startswith("resume=")]
         overrides = [a for a in args if _split(a)]
@@ -325,18 +288,6 @@ def launch(main: Callable[[], Any], config_name: str) -> None:
     main()
 
 
-def report(error: Exception) -> None:
-    """Print a user mistake as one line on stderr (HYDRA_FULL_ERROR=1 re-raises instead)."""
-    if os.environ.get("HYDRA_FULL_ERROR") == "1":
-        raise error
-    if any(isinstance(h, logging.FileHandler) for h in logging.getLogger().handlers):
-        # Inside a run: train.log keeps the error too (the terminal has it from stderr).
-        logging.getLogger("lstm_lab").error("error: %s", error, extra={"file_only": True})
-    # In a terminal, start on a line of our own, whatever a progress bar left on the current one.
-    start = "\n" if sys.stderr.isatty() else ""
-    print(f"{start}error: {error}", file=sys.stderr, flush=True)
-
-
 def one_sentence_errors(function: Callable[..., T]) -> Callable[..., T]:
     """An entry point's work, where a user mistake ends the process with one line: exit 2
     for a ConfigError, 1 for a diverged training."""
@@ -350,5 +301,21 @@ def one_sentence_errors(function: Callable[..., T]) -> Callable[..., T]:
                 discard_refused_run()
             report(error)
             sys.exit(2 if isinstance(error, ConfigError) else 1)
+        except Exception as error:
+            if os.environ.get("HYDRA_FULL_ERROR") == "1":
+                raise
+            # Not a value the user set: a bug. The traceback is for whoever fixes it.
+            logging.getLogger("lstm_lab").exception("Unexpected error")
+            logs = [
+                h.baseFilename for h in logging.getLogger().handlers if hasattr(h, "baseFilename")
+            ]
+            where = f"; the full log is {logs[0]}" if logs else ""
+            print(
+                f"error: this is a bug in lstm-lab, not in your settings "
+                f"({type(error).__name__}: {error}){where}; please report it.",
+                file=sys.stderr,
+                flush=True,
+            )
+            sys.exit(1)
 
     return guarded

@@ -26,7 +26,15 @@ def instantiate(node: DictConfig, **kwargs: Any) -> Any:
         unknown = re.search(r"unexpected keyword argument '(\w+)'", str(error.__cause__))
         if isinstance(error.__cause__, TypeError) and unknown:
             raise unknown_argument(node, unknown.group(1)) from None
-        raise
+        # Whatever a class refuses in its settings (Lightning's Trainer, a logger, a callback)
+        # is a value the user set: one sentence naming the group.
+        group = node._get_full_key(None) or "the config"
+        cause = error.__cause__ or error
+        reason = " ".join((str(cause).strip().splitlines() or [type(cause).__name__])[0].split())
+        raise ConfigError(
+            f"{group} cannot be built from its settings ({type(cause).__name__}: {reason[:200]}); "
+            f"change the {group}.* values you set."
+        ) from None
 
 
 def unknown_argument(node: DictConfig, name: str) -> ConfigError:

@@ -5,7 +5,7 @@
 
 Writes `<run>/eval/<checkpoint>/` (`eval/best/`, `eval/last/`, ...: one evaluation per
 checkpoint): metrics.json, a PNG, and the per-item predictions behind them. What is
-reported depends on the task and comes from its datamodule's `evaluate` hook.
+reported depends on the task and comes from its task's `evaluate` (lstm_lab/tasks/).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from omegaconf import DictConfig
 
 from lstm_lab.cli import launch, one_sentence_errors
 from lstm_lab.config import CONFIG_DIR
-from lstm_lab.finished_run import load_run
-from lstm_lab.io import format_table, write_json
-from lstm_lab.validation import WRITABLE_FIX, check_bool, check_int, check_writable_dir
+from lstm_lab.finished_run import load_run, output_folder
+from lstm_lab.io import format_table, safe_dir, write_json
+from lstm_lab.validation import check_bool, check_int
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +33,15 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     if cfg.get("num_threads") is not None:
         torch.set_num_threads(check_int("num_threads", cfg.num_threads))
     run = load_run(cfg.get("ckpt_path"), cfg.get("run_dir"))
-    # One folder per checkpoint: evaluating last.ckpt keeps best.ckpt's evaluation.
-    out = run.dir / "eval" / run.ckpt_path.stem
-    check_writable_dir(out, f"eval/{out.name}/ into {out}", WRITABLE_FIX)
-    print(f"Evaluating {run.ckpt_path}")
-    metrics: dict[str, Any] = run.datamodule.evaluate(
-        run.model, out, name=run.name, plot=cfg.plot, n_sequences=cfg.n_sequences
-    )
-    metrics["checkpoint"] = str(run.ckpt_path)
-    write_json(out / "metrics.json", metrics)
+    with output_folder(run.dir, "eval", "the evaluation") as evals:
+        # One folder per checkpoint: evaluating last.ckpt keeps best.ckpt's evaluation.
+        out = safe_dir(evals, run.ckpt_path.stem)
+        print(f"Evaluating {run.ckpt_path}")
+        metrics: dict[str, Any] = run.task.evaluate(
+            run.model, run.datamodule, out, run.name, plot=cfg.plot, n_sequences=cfg.n_sequences
+        )
+        metrics["checkpoint"] = str(run.ckpt_path)
+        write_json(out / "metrics.json", metrics)
     print(f"\nEval dir: {out}")
     print(format_table({k: v for k, v in metrics.items() if isinstance(v, float)}))
     return metrics

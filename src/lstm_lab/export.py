@@ -22,7 +22,8 @@ from torch import Tensor
 from lstm_lab.cli import launch, one_sentence_errors
 from lstm_lab.config import CONFIG_DIR
 from lstm_lab.errors import ConfigError
-from lstm_lab.finished_run import load_run
+from lstm_lab.finished_run import load_run, output_folder
+from lstm_lab.io import atomic_path, reason
 from lstm_lab.validation import WRITABLE_FIX, check_bool, check_int, check_writable_dir
 
 log = logging.getLogger(__name__)
@@ -35,13 +36,13 @@ def export_onnx(model: pl.LightningModule, example: Tensor, path: Path) -> Path:
 
     Inputs and outputs are what `model.forward` takes and returns: windows (B, lookback, 1)
     to next values (B,) in original units, or sequences (B, T, 1) to per-step logits (B, T).
+    Written to a temporary file beside `path` and renamed, so a failed export leaves no file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     model.eval()
     try:
-        with quiet_exporter():
+        with quiet_exporter(), atomic_path(path) as tmp:
             model.to_onnx(
-                path,
+                tmp,
                 (example,),
                 dynamo=True,
                 input_names=[INPUT_NAME],
@@ -102,10 +103,11 @@ def export(cfg: DictConfig) -> Path:
         raise ConfigError(f"output={cfg.output} is invalid: name a file ending in .onnx.")
     run = load_run(cfg.get("ckpt_path"), cfg.get("run_dir"))
     x, _ = run.datamodule.test
-    default = run.dir / "export" / f"{run.ckpt_path.stem}.onnx"
-    path = Path(cfg.output) if cfg.get("output") else default
-    check_writable_dir(path.parent, f"the .onnx file into {path.parent}", WRITABLE_FIX)
-    path = export_onnx(run.model, x[:2], path)
+    if cfg.get("output"):
+        path = write_to(Path(cfg.output), run.model, x)
+    else:
+        with output_folder(run.dir, "export", "the .onnx file") as folder:
+            path = export_onnx(run.model, x[:2], folder / f"{run.ckpt_path.stem}.onnx")
     print(f"Wrote {path} (input {INPUT_NAME!r}: {tuple(x.shape[1:])} per item, any batch size)")
     if cfg.check:
         with torch.no_grad():
@@ -115,6 +117,22 @@ def export(cfg: DictConfig) -> Path:
             f"onnxruntime vs PyTorch on the {len(x)} test inputs: max |difference| {difference:.2e}"
         )
     return path
+
+
+def write_to(path: Path, model: pl.LightningModule, x: Tensor) -> Path:
+    """The export at `output=`, a path of the user's own (its folder is made if missing)."""
+    try:
+        path = path.expanduser()
+    except RuntimeError as error:  # ~user that does not exist
+        raise ConfigError(f"cannot write output={path} ({reason(error)}).") from None
+    check_writable_dir(path.parent, f"the .onnx file into {path.parent}", WRITABLE_FIX)
+    if path.is_dir():
+        raise ConfigError(f"output={path} is a folder: name a file ending in .onnx.")
+    try:
+        return export_onnx(model, x[:2], path)
+    except OSError as error:
+        why = reason(error)
+        raise ConfigError(f"cannot write output={path} ({why}): {WRITABLE_FIX}.") from None
 
 
 main = hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="export")(

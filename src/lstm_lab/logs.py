@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import sys
 import warnings
 
@@ -13,6 +15,27 @@ class ConsoleFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not getattr(record, "file_only", False)
+
+
+class RunLogFile(logging.FileHandler):
+    """FileHandler for a run's train.log that never writes through a link or into a FIFO.
+
+    A resumed run appends to the train.log in its folder, which may come from someone else:
+    opened with O_NOFOLLOW, a train.log that is a symbolic link fails instead of appending
+    to the file it points at (resume= refuses such a folder before this, in one sentence).
+    """
+
+    def _open(self):  # logging's one place that opens the file
+        def opener(path: str, flags: int) -> int:
+            fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK, 0o666)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise OSError(f"{path} is not a regular file")
+            return fd
+
+        return open(  # noqa: SIM115 (the handler keeps it open)
+            self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=opener
+        )
 
 
 def quiet_third_party() -> None:

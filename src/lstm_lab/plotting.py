@@ -7,6 +7,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from lstm_lab.io import atomic_write
+
 
 def pyplot():
     """matplotlib.pyplot on the Agg backend (files only, no display)."""
@@ -107,6 +109,6 @@ def save_figure(fig, path: Path) -> Path:
     """Write `fig` as a PNG at `path` (folders made as needed) and close it."""
     plt = pyplot()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    atomic_write(path, lambda file: fig.savefig(file, dpi=110, format="png"))
     plt.close(fig)
     return path

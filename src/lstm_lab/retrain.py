@@ -37,7 +37,7 @@ def retrain_argv(argv: list[str]) -> list[str]:
 
 def cli() -> None:
     """`python retrain.py ...`: one sentence for a wrong folder, then train.py's own checks."""
-    from lstm_lab.cli import report
+    from lstm_lab.errors import report
 
     try:
         sys.argv = retrain_argv(sys.argv)

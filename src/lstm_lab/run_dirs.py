@@ -1,19 +1,23 @@
-"""Run and sweep folders that are never shared by accident, and never left behind by a mistake.
+"""Run and sweep folders that are never shared by accident, and never left behind by a mistake:
+the only code that makes them, claims them (atomically, `_2`, `_3` when taken) and locks them.
 
-A Hydra callback rather than a resolver: Hydra re-composes every sweep job's config, so only
-the master config's overrides (which every job re-applies) carry one folder to all jobs.
+Called from a Hydra callback (sweep/callback.py: RunFolders) rather than a resolver: Hydra
+re-composes every sweep job's config, so only the master config's overrides (which every job
+re-applies) carry one folder to all jobs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
-from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict, read_write
+
+from lstm_lab.errors import ConfigError
+from lstm_lab.replay import path_override
 
 # Rank 0 of a DDP job names its sweep folder here; Lightning starts the other ranks by
 # re-running the command line with this environment, so they join that folder.
@@ -24,6 +28,9 @@ RUN_RECORDS = (".hydra", "metrics.json", "checkpoints")
 # command removes again.
 _created: list[Path] = []
 _parents: list[Path] = []
+# Folders this process holds the lock of (file descriptors of their .lock).
+LOCK_FILE = ".lock"
+_locks: dict[Path, int] = {}
 
 
 def claim(path: str | Path) -> Path:
@@ -54,41 +61,71 @@ def given(config: DictConfig, key: str) -> bool:
     return any(o.split("=", 1)[0].lstrip("+") == key for o in config.hydra.overrides.hydra)
 
 
-class UniqueRunDirs(Callback):
-    """Gives every run and sweep a folder of its own, made atomically with a suffix when taken.
-
-    A folder set on the command line is used as given (resume, a chosen sweep to continue);
-    `sweep: false` keeps a sweep folder that is meant to be found again (an Optuna study).
-    """
-
-    def __init__(self, run: bool = True, sweep: bool = True) -> None:
-        self.run, self.sweep = run, sweep
-
-    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        if is_other_rank():
-            return  # Lightning passes rank 0's hydra.run.dir on the command line
-        folder = Path(str(config.hydra.run.dir))
-        chosen = given(config, "hydra.run.dir") or not self.run
-        if chosen and folder.exists():
-            return  # a folder that holds a run already (resume=) is never removed
+def claim_run(config: DictConfig, unique: bool = True) -> Path:
+    """Claim and lock this run's folder; a folder the command line chose is used as given."""
+    folder = Path(str(config.hydra.run.dir))
+    chosen = given(config, "hydra.run.dir") or not unique
+    if not (chosen and folder.exists()):  # a folder that holds a run already (resume=) stays
         folder = claim(folder)
         _created.append(folder)
         with read_write(config.hydra), open_dict(config.hydra):
             config.hydra.run.dir = str(folder)
+    lock(folder, "a run")
+    return folder
 
-    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        if is_other_rank() and SWEEP_DIR_VARIABLE in os.environ:
-            folder = os.environ[SWEEP_DIR_VARIABLE]
-        elif self.sweep and not given(config, "hydra.sweep.dir"):
-            folder = str(claim(str(config.hydra.sweep.dir)))
-        else:
-            folder = str(config.hydra.sweep.dir)
-        os.environ[SWEEP_DIR_VARIABLE] = folder
-        with read_write(config.hydra), open_dict(config.hydra):
-            config.hydra.sweep.dir = folder
-            # Every job re-composes its config from these overrides: they carry the folder.
-            quoted = folder.replace("\\", "\\\\").replace("'", "\\'")
-            config.hydra.overrides.hydra.append(f"hydra.sweep.dir='{quoted}'")
+
+def claim_sweep(config: DictConfig, unique: bool = True) -> Path:
+    """Claim this sweep's folder (once, in the process that starts it) and carry it to every
+    job; locked unless the sweep is an Optuna search, whose workers share one study folder."""
+    if is_other_rank() and SWEEP_DIR_VARIABLE in os.environ:
+        folder = Path(os.environ[SWEEP_DIR_VARIABLE])  # DDP ranks 1, 2, ... join rank 0's
+    elif unique and not given(config, "hydra.sweep.dir"):
+        folder = claim(str(config.hydra.sweep.dir))
+    else:
+        folder = Path(str(config.hydra.sweep.dir)).absolute()
+        folder.mkdir(parents=True, exist_ok=True)
+    if "optuna" not in str(config.hydra.sweeper.get("_target_", "")).lower():
+        lock(folder, "a sweep")  # (ranks 1, 2, ... work under rank 0's lock)
+    os.environ[SWEEP_DIR_VARIABLE] = str(folder)
+    with read_write(config.hydra), open_dict(config.hydra):
+        config.hydra.sweep.dir = str(folder)
+        # Every job re-composes its config from these overrides: they carry the folder.
+        config.hydra.overrides.hydra.append(path_override("hydra.sweep.dir", folder))
+    return folder
+
+
+def lock(folder: Path, what: str) -> None:
+    """Hold `folder`/.lock while this process works there; a second writer is refused.
+
+    flock: the kernel drops the lock with the process that held it, so a killed run never
+    blocks the next one.
+    """
+    folder = Path(folder).absolute()
+    if folder in _locks or is_other_rank():
+        return  # DDP ranks 1, 2, ... work under rank 0's lock
+    try:
+        fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as error:
+        raise ConfigError(
+            f"cannot lock {folder} ({(error.strerror or str(error)).lower()}): "
+            "it must be a folder you can write, with no .lock link in it."
+        ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ConfigError(
+            f"{folder} is in use: {what} is writing there now; wait until it ends, or "
+            "choose another folder."
+        ) from None
+    _locks[folder] = fd
+
+
+def unlock(folder: Path) -> None:
+    """Let go of `folder` (a sweep job that has ended)."""
+    fd = _locks.pop(Path(folder).absolute(), None)
+    if fd is not None:
+        os.close(fd)
 
 
 def discard_refused_run() -> None:

@@ -7,7 +7,6 @@ it (importing mlflow costs about 2 s).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -23,8 +22,10 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import Logger, MLFlowLogger
 from pytorch_lightning.utilities.rank_zero import rank_zero_only
 
-from lstm_lab.errors import ConfigError, TrainingDiverged
-from lstm_lab.io import write_json
+from lstm_lab.errors import ConfigError
+from lstm_lab.io import load_json, load_yaml, write_json
+from lstm_lab.run_record import RunRecord
+from lstm_lab.status import Status
 from lstm_lab.validation import check_writable_dir
 
 if TYPE_CHECKING:
@@ -127,40 +128,29 @@ def _first_line(error: Exception) -> str:
     return lines[0].rstrip(".") if lines else type(error).__name__
 
 
-def ending(error: BaseException | None) -> str:
-    """The status a run that stopped on `error` records (matching metrics.json's `status`)."""
-    if isinstance(error, KeyboardInterrupt | SystemExit):  # Ctrl-C, SIGTERM, preemption
-        return "interrupted"
-    if isinstance(error, TrainingDiverged):
-        return "diverged"
-    if type(error).__name__ == "TrialPruned":  # optuna's, not imported for every run
-        return "pruned"
-    return "failed"
-
-
-# The MLflow run state for each recorded status.
-RUN_STATE = {
-    "completed": "FINISHED",
-    "pruned": "FINISHED",
-    "interrupted": "KILLED",
-    "diverged": "FAILED",
-    "failed": "FAILED",
-}
-
-
 def logged_curve(run_file: Path, tag: str) -> list[tuple[int, float]]:
     """(step, value) pairs of metric `tag` in the MLflow run that `run_file` names."""
+    record = load_json(run_file)
+    uri = str(record.get("tracking_uri", ""))
+    if not is_local_store(uri) and uri != os.environ.get("MLFLOW_TRACKING_URI"):
+        # A folder is data: it never makes this process contact a server it names.
+        log.warning("%s names the MLflow server %s; its curve is not fetched.", run_file, uri)
+        return []
     from mlflow import MlflowClient
 
-    record = json.loads(run_file.read_text())
-    history = MlflowClient(record["tracking_uri"]).get_metric_history(record["run_id"], tag)
+    history = MlflowClient(uri).get_metric_history(record["run_id"], tag)
     return sorted((m.step, m.value) for m in history)
+
+
+def is_local_store(uri: str) -> bool:
+    """An MLflow store on this machine (a database or a folder), not a server."""
+    return uri.startswith(("sqlite:", "file:")) or "://" not in uri
 
 
 def read_parent(sweep_dir: Path) -> dict[str, str] | None:
     """The sweep's parent run, as its Hydra callback recorded it, or None."""
     path = sweep_dir / PARENT_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
+    return load_json(path) if path.is_file() else None
 
 
 class MLflowLogger(MLFlowLogger):
@@ -213,7 +203,7 @@ class MLflowLogger(MLFlowLogger):
         if config.is_file():
             from lstm_lab.tensorboard_hparams import run_hparams
 
-            params = run_hparams(OmegaConf.load(config))
+            params = run_hparams(OmegaConf.create(load_yaml(config)))
         super().log_hyperparams(params)
 
     def after_save_checkpoint(self, checkpoint_callback: ModelCheckpoint) -> None:
@@ -225,15 +215,14 @@ class MLflowLogger(MLFlowLogger):
         """Lightning's end of fit or test; a run stopped by an exception records why."""
         if not self._initialized:
             return
-        if status == "failed":
-            recorded = ending(sys.exc_info()[1])  # Lightning calls this while handling it
-            metrics = self.run_dir / "metrics.json"
-            record = json.loads(metrics.read_text()) if metrics.is_file() else {}
-            if record.get("status") == recorded:  # RunStatus wrote it for this exception
-                self.log_record(record)
+        if status == Status.FAILED.value:  # Lightning's word for an ending by exception
+            recorded = Status.ending(sys.exc_info()[1])  # Lightning calls this while handling it
+            record = RunRecord(self.run_dir)
+            if record.status is recorded:  # RunStatus wrote it for this exception
+                self.log_record(record.read())
                 return
-            self.experiment.set_tag(self.run_id, "status", recorded)
-            status = RUN_STATE[recorded]
+            self.experiment.set_tag(self.run_id, "status", recorded.value)
+            status = recorded.mlflow
         super().finalize(status)
 
     @rank_zero_only
@@ -248,8 +237,8 @@ class MLflowLogger(MLFlowLogger):
         }
         if numbers:
             self.log_metrics(numbers, step=int(record.get("train/steps", 0)))
-        status = str(record.get("status", "completed"))
-        client.set_tag(self.run_id, "status", status)
+        status = Status.of(record.get("status"))
+        client.set_tag(self.run_id, "status", status.value)
         if record.get("error"):
             client.set_tag(self.run_id, "error", str(record["error"]))
         for name in RUN_FILES:
@@ -264,7 +253,7 @@ class MLflowLogger(MLFlowLogger):
             # that outlive the run folder.
             client.log_artifact(self.run_id, best, "checkpoints")
             client.set_tag(self.run_id, "best_checkpoint", str(Path(best).absolute()))
-        client.set_terminated(self.run_id, RUN_STATE.get(status, "FINISHED"))
+        client.set_terminated(self.run_id, status.mlflow)
 
 
 def log_record(loggers: list[Logger], record: dict[str, Any]) -> None:

@@ -25,9 +25,12 @@ from lstm_lab.checkpoints import check_fits
 from lstm_lab.cli import launch, one_sentence_errors
 from lstm_lab.config import CONFIG_DIR, instantiate
 from lstm_lab.errors import ConfigError, TrainingDiverged, TrialPruned
-from lstm_lab.io import format_table, write_json
+from lstm_lab.io import format_table
 from lstm_lab.logs import quiet_third_party
+from lstm_lab.run_record import RunRecord
+from lstm_lab.status import Status
 from lstm_lab.sweep.resume import run_job
+from lstm_lab.tasks import Task
 from lstm_lab.tensorboard_hparams import log_hparams, run_hparams
 from lstm_lab.tracking import log_record
 from lstm_lab.validation import check_run_config
@@ -36,8 +39,11 @@ log = logging.getLogger(__name__)
 CLIP_KEYS = ("gradient_clip_val", "gradient_clip_algorithm")
 
 
-def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, pl.LightningModule, pl.Trainer]:
-    """The datamodule, model and trainer (with its callbacks and loggers) the config names."""
+def build(
+    cfg: DictConfig,
+) -> tuple[Task, pl.LightningDataModule, pl.LightningModule, pl.Trainer]:
+    """The task, datamodule, model and trainer (with its callbacks and loggers) the config names."""
+    task = instantiate(cfg.task)
     datamodule = instantiate(cfg.data)
     model = instantiate(cfg.model)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
@@ -52,17 +58,20 @@ def build(cfg: DictConfig) -> tuple[pl.LightningDataModule, pl.LightningModule, 
     trainer = instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False, **dict.fromkeys(CLIP_KEYS)
     )
-    return datamodule, model, trainer
+    return task, datamodule, model, trainer
 
 
-def test(trainer: pl.Trainer, model: pl.LightningModule, datamodule: Any) -> dict[str, float]:
-    """Test metrics of the best checkpoint, plus the task's own (datamodule.extra_test_metrics)."""
+def test(
+    task: Task, trainer: pl.Trainer, model: pl.LightningModule, datamodule: Any
+) -> dict[str, float]:
+    """Test metrics of the best checkpoint, plus the task's own (task.extra_test_metrics)."""
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     trainer.test(
         model, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True
     )
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")}
-    extra = {k: v for k, v in datamodule.extra_test_metrics(model).items() if k not in metrics}
+    extra = task.extra_test_metrics(model, datamodule)
+    extra = {k: v for k, v in extra.items() if k not in metrics}
     if extra:
         for logger in trainer.loggers:
             logger.log_metrics(extra, step=trainer.global_step)
@@ -71,18 +80,23 @@ def test(trainer: pl.Trainer, model: pl.LightningModule, datamodule: Any) -> dic
 
 
 def write_report(
-    cfg: DictConfig, trainer: pl.Trainer, model: Any, datamodule: Any, metrics: dict[str, Any]
+    cfg: DictConfig,
+    task: Task,
+    trainer: pl.Trainer,
+    model: Any,
+    datamodule: Any,
+    metrics: dict[str, Any],
 ) -> None:
     """metrics.json, TensorBoard's HPARAMS row, the PNG, the table, MLflow's record (rank 0)."""
     output_dir = Path(cfg.paths.output_dir)
     log_hparams(trainer.loggers, run_hparams(cfg), metrics, step=trainer.global_step)
-    write_json(output_dir / "metrics.json", metrics)
+    RunRecord(output_dir).write(Status.COMPLETED, metrics)
     if cfg.get("plot"):
         title = f"{cfg.name}: test predictions"
         if isinstance(cfg.optimized_metric, str) and cfg.optimized_metric in metrics:
             title += f" ({cfg.optimized_metric} = {metrics[cfg.optimized_metric]:.4g})"
         model.eval()
-        datamodule.plot_predictions(model, output_dir / "predictions.png", title)
+        task.plot_predictions(model, datamodule, output_dir / "predictions.png", title)
     numbers = {k: v for k, v in metrics.items() if k != "status"}
     log.info("Run dir: %s\n%s", output_dir, format_table(numbers))
     log_record(trainer.loggers, metrics)  # MLflow's copy of the files above, train.log too
@@ -96,7 +110,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
-    datamodule, model, trainer = build(cfg)
+    task, datamodule, model, trainer = build(cfg)
     if cfg.get("ckpt_path"):
         check_fits(model, cfg.ckpt_path)  # before naming a run dir that a refusal removes
     log.info(
@@ -112,14 +126,14 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     # weights_only: a checkpoint is data, whoever wrote it.
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
     fit_seconds = time.perf_counter() - start
-    metrics: dict[str, Any] = test(trainer, model, datamodule) if cfg.get("test") else {}
+    metrics: dict[str, Any] = test(task, trainer, model, datamodule) if cfg.get("test") else {}
     if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_score is not None:
         metrics["val/best"] = float(trainer.checkpoint_callback.best_model_score)
     metrics["train/steps"] = trainer.global_step  # optimizer steps taken
     metrics["time/fit_seconds"] = total_fit_seconds(trainer, fit_seconds)
-    metrics["status"] = "completed"
+    metrics["status"] = Status.COMPLETED.value
     if trainer.is_global_zero:
-        write_report(cfg, trainer, model, datamodule, metrics)
+        write_report(cfg, task, trainer, model, datamodule, metrics)
     return metrics
 
 
@@ -128,9 +142,8 @@ def record_failure(cfg: DictConfig, error: Exception) -> None:
     if isinstance(error, InstantiationException) and error.__cause__ is not None:
         error = error.__cause__  # the model's or datamodule's own error, not Hydra's wrapper
     # Our own errors are one sentence already; others keep their type to say what failed.
-    text = str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}"
-    message = " ".join(text.split())
-    write_json(Path(cfg.paths.output_dir) / "metrics.json", {"status": "failed", "error": message})
+    message = str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}"
+    RunRecord(cfg.paths.output_dir).write(Status.FAILED, error=message)
 
 
 def run(cfg: DictConfig) -> float | list[float] | None:
@@ -154,7 +167,13 @@ def run(cfg: DictConfig) -> float | list[float] | None:
             record_failure(cfg, error)
             return None
     else:
-        metrics = train(cfg)
+        try:
+            metrics = train(cfg)
+        except (ConfigError, TrainingDiverged, KeyboardInterrupt):
+            raise  # one sentence (cli.one_sentence_errors), or recorded by RunStatus
+        except Exception as error:
+            record_failure(cfg, error)  # every ending has a status, a bug's too
+            raise
     names = cfg.get("optimized_metric")
     values = [metrics.get(n) for n in (names if OmegaConf.is_list(names) else [names])]
     if None in values:

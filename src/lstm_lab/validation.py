@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -61,12 +63,18 @@ def check_bool(name: str, value: Any) -> bool:
 WRITABLE_FIX = "copy the run somewhere writable or choose another output"
 
 
-def check_writable_dir(folder: Any, what: str, fix: str) -> Path:
-    """A folder this process can create and write into (it is created).
+def check_writable_dir(folder: Any, what: str, fix: str, keep: bool = True) -> Path:
+    """A folder this process can create and write into; `keep=False` only probes, removing
+    the folders it made (for a path checked before anything should exist).
 
     A failure reads `cannot write <what> (<reason>): <fix>.`
     """
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
+    made = []
+    probe = folder.absolute()
+    while not probe.exists() and probe != probe.parent:
+        made.append(probe)  # deepest first
+        probe = probe.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
@@ -74,7 +82,36 @@ def check_writable_dir(folder: Any, what: str, fix: str) -> Path:
     except OSError as error:
         reason = (error.strerror or str(error)).lower()
         raise ConfigError(f"cannot write {what} ({reason}): {fix}.") from None
+    finally:
+        for path in made if not keep else []:
+            with contextlib.suppress(OSError):
+                path.rmdir()
     return folder
+
+
+# Settings that name a folder: never empty (an empty one writes at the working directory or
+# the filesystem's root).
+FOLDER_KEYS = ("paths.root_dir", "paths.log_dir", "hydra.run.dir", "hydra.sweep.dir")
+# Settings that become one folder's name: a separator or `..` would move the run elsewhere.
+NAME_KEYS = ("name", "task_name")
+
+
+def check_folder_settings(config: Any) -> None:
+    """The settings run and sweep folders are made from, before any folder is made."""
+    from omegaconf import OmegaConf
+
+    for key in FOLDER_KEYS:
+        value = OmegaConf.select(config, key, default=None)
+        if value is not None and not str(value).strip():
+            raise ConfigError(f"{key} is empty: set {key}=<a folder> (or leave it out).")
+    for key in NAME_KEYS:
+        value = str(OmegaConf.select(config, key, default=""))
+        if not value.strip() or "/" in value or "\\" in value or value in (".", ".."):
+            example = re.sub(r"[/\\.]+", "_", value).strip("_") or "myrun"
+            raise ConfigError(
+                f"{key}={value!r} is not a folder name: use a name without / or \\ "
+                f"(e.g. {key}={example})."
+            )
 
 
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
@@ -98,6 +135,9 @@ def check_run_config(cfg: Any) -> None:
         check_int("num_threads", cfg.num_threads)
     trainer = cfg.trainer
     check_choice("trainer.accelerator", trainer.accelerator, ACCELERATORS)
+    devices = trainer.get("devices", 1)
+    if not (devices in ("auto", -1) or isinstance(devices, list | tuple)):
+        check_int("trainer.devices", devices, minimum=1)
     check_int("trainer.max_steps", trainer.max_steps)
     clamp_val_check_interval(cfg)
     check_int("trainer.val_check_interval", trainer.val_check_interval, 1, trainer.max_steps)
@@ -116,6 +156,11 @@ def check_run_config(cfg: Any) -> None:
             "raise data.batch_size instead."
         )
     check_accelerator(trainer.accelerator)
+    for name, node in (cfg.get("callbacks") or {}).items():
+        if node is not None and node.get("dirpath"):
+            key = f"callbacks.{name}.dirpath"
+            fix = f"set {key}=<a folder you can write to>"
+            check_writable_dir(node.dirpath, f"under {key}={node.dirpath}", fix, keep=False)
     check_model_fits_data(cfg)
     check_memory(cfg)
     if cfg.get("ckpt_path"):

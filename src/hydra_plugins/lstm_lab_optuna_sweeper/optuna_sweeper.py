@@ -62,6 +62,7 @@ from hydra_plugins.lstm_lab_optuna_sweeper.workers import (
     retried,
     retry_once,
 )
+from lstm_lab.status import Status
 
 log = logging.getLogger(__name__)
 # Optuna's INFO lines ("Using an existing study ...", "Trial 3 finished ...") repeat what the
@@ -106,7 +107,7 @@ class OptunaSweeper(Sweeper):
                 "write each dimension in hydra.sweeper.params, e.g. x: interval(-5.0, 5.0)."
             )
         if not isinstance(n_trials, int) or n_trials < 1:
-            from lstm_lab.cli import report
+            from lstm_lab.errors import report
 
             # Before any folder or study is made: Hydra builds the sweeper before it sweeps.
             report(
@@ -337,7 +338,7 @@ class OptunaSweeper(Sweeper):
 
     def _check_fixed(self, study: optuna.Study, fixed: list[str]) -> None:
         """A study's trials share their fixed overrides: another budget would mix results."""
-        from lstm_lab.cli import report
+        from lstm_lab.errors import report
 
         stored = study.user_attrs.get(FIXED)
         if stored is None:
@@ -476,8 +477,8 @@ class OptunaSweeper(Sweeper):
             "trials": {
                 "total": len(trials),
                 "complete": states.count(TrialState.COMPLETE),
-                "pruned": states.count(TrialState.PRUNED),
-                "failed": states.count(TrialState.FAIL),
+                Status.PRUNED.value: states.count(TrialState.PRUNED),
+                Status.FAILED.value: states.count(TrialState.FAIL),
             },
         }
         complete = [t for t in trials if t.state == TrialState.COMPLETE]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 import signal
 import time
@@ -14,8 +14,9 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from lstm_lab.errors import TrainingDiverged
-from lstm_lab.io import write_json
+from lstm_lab.errors import ConfigError, TrainingDiverged
+from lstm_lab.run_record import RunRecord
+from lstm_lab.status import Status
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +53,19 @@ class RunStatus(pl.Callback):
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.fit_start = time.perf_counter()
         self.earlier = {}
-        record = self.output_dir / "metrics.json"
+        record = RunRecord(self.output_dir)
         # Only a run resumed in its own folder continues the attempts recorded there.
-        if trainer.ckpt_path and record.is_file():
-            earlier = json.loads(record.read_text())
-            if earlier.get("status") in ("completed", "interrupted"):
-                self.earlier = earlier
+        if trainer.ckpt_path and record.status in (Status.COMPLETED, Status.INTERRUPTED):
+            self.earlier = record.read()
 
     def fit_seconds(self, trainer: pl.Trainer, seconds: float) -> float:
         """This fit's seconds plus earlier attempts'; a finished run resumed keeps its own."""
         before = self.earlier.get("time/fit_seconds")
         if before is None:
             return round(seconds, 3)
-        if self.earlier["status"] == "completed" and self.earlier.get("train/steps") == (
-            trainer.global_step
-        ):
+        if Status.of(self.earlier["status"]) is Status.COMPLETED and self.earlier.get(
+            "train/steps"
+        ) == (trainer.global_step):
             return float(before)  # nothing was trained: the resume only re-ran the test
         return round(float(before) + seconds, 3)
 
@@ -77,6 +76,15 @@ class RunStatus(pl.Callback):
             self._diverged(trainer, pl_module, exception)
         elif isinstance(exception, KeyboardInterrupt | SystemExit):
             self._interrupted(trainer, exception)
+        elif isinstance(exception, ConfigError) and trainer.is_global_zero:
+            # e.g. a checkpoint that cannot be written (a full disk): the run says so.
+            with contextlib.suppress(OSError):  # the disk may be too full even for this
+                RunRecord(self.output_dir).write(Status.FAILED, error=str(exception))
+        launcher = trainer.strategy.launcher
+        if trainer.is_global_zero and launcher is not None and hasattr(launcher, "kill"):
+            # A job that fails on rank 0 ends on every rank: the ranks Lightning started for it
+            # would wait in a collective for a rank 0 that has moved on to the next job.
+            launcher.kill(signal.SIGKILL)
 
     def _diverged(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: TrainingDiverged
@@ -93,12 +101,10 @@ class RunStatus(pl.Callback):
         # Lightning re-raises this same exception after the hooks: the user reads the fix.
         exception.args = (message,)
         if trainer.is_global_zero:
-            record: dict[str, Any] = {
-                "status": "diverged",
-                "error": message,
-                "time/fit_seconds": round(time.perf_counter() - self.fit_start, 3),
-            }
-            write_json(self.output_dir / "metrics.json", record)
+            seconds = round(time.perf_counter() - self.fit_start, 3)
+            RunRecord(self.output_dir).write(
+                Status.DIVERGED, {"time/fit_seconds": seconds}, error=message
+            )
 
     def _interrupted(self, trainer: pl.Trainer, exception: BaseException) -> None:
         if isinstance(exception, SIGTERMException):
@@ -118,13 +124,11 @@ class RunStatus(pl.Callback):
         )
         log.warning(message)
         seconds = time.perf_counter() - self.fit_start
-        record: dict[str, Any] = {
-            "status": "interrupted",
-            "error": message,
+        record = {
             "train/steps": trainer.global_step,
             "time/fit_seconds": self.fit_seconds(trainer, seconds),
         }
-        write_json(self.output_dir / "metrics.json", record)
+        RunRecord(self.output_dir).write(Status.INTERRUPTED, record, error=message)
 
 
 def total_fit_seconds(trainer: pl.Trainer, seconds: float) -> float:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
 from lstm_lab.data.streams import FixedBatches, GeneratedBatches
-from lstm_lab.data.task import TaskDataModule
 from lstm_lab.validation import check_float, check_int
 
 
@@ -27,7 +24,7 @@ def make_sequences(
     return x, y
 
 
-class CumsumDataModule(TaskDataModule):
+class CumsumDataModule(pl.LightningDataModule):
     """Fresh random training sequences every batch; fixed, seeded validation and test sets."""
 
     # What it holds; train.py refuses a model whose task is not the data's.
@@ -72,24 +69,6 @@ class CumsumDataModule(TaskDataModule):
             generator,
             device=generator.device,
         )
-
-    def plot_predictions(self, model: pl.LightningModule, path: Path, title: str) -> Path:
-        """Four test sequences: running sum, expected labels and predicted probabilities."""
-        from lstm_lab.plotting import plot_sequences
-
-        x, y = self.test[0][:4], self.test[1][:4]  # (4, T, 1), (4, T)
-        with torch.no_grad():
-            prob = torch.sigmoid(model(x.to(model.device))).cpu()  # (4, T)
-        limit = self.threshold_fraction * self.n_timesteps
-        return plot_sequences(x.squeeze(-1), y, prob, limit, path, title)
-
-    def evaluate(
-        self, model: pl.LightningModule, out: Path, name: str, plot: bool, n_sequences: int
-    ) -> dict[str, float]:
-        """Per-step labels for a few sequences, and accuracy by time-step position."""
-        from lstm_lab.eval_reports import step_accuracy_report
-
-        return step_accuracy_report(model, self, out, name, plot, n_sequences)
 
     def train_dataloader(self) -> GeneratedBatches:
         device = self.trainer.strategy.root_device if self.trainer else torch.device("cpu")

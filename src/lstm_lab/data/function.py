@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
 from lstm_lab.data.functions import get_function, make_series
 from lstm_lab.data.streams import FixedBatches, ShuffledBatches
-from lstm_lab.data.task import TaskDataModule
 from lstm_lab.errors import ConfigError
 from lstm_lab.validation import check_choice, check_float, check_int
 
@@ -23,7 +20,7 @@ def make_windows(ys: Tensor, lookback: int) -> tuple[Tensor, Tensor]:
     return windows.unsqueeze(-1), ys[lookback:]
 
 
-class FunctionDataModule(TaskDataModule):
+class FunctionDataModule(pl.LightningDataModule):
     """Chronological train/val/test windows of a function's series (x*sin(x) by default);
     the test part is the seed's last 20%.
 
@@ -131,36 +128,6 @@ class FunctionDataModule(TaskDataModule):
         """The test part's windows and next values in float64 (`test` holds float32)."""
         x, y = make_windows(self.series, self.lookback)
         return x[self.split :], y[self.split :]
-
-    def extra_test_metrics(self, model: pl.LightningModule) -> dict[str, float]:
-        """Rollout and baseline scores beside the LSTM's (see lstm_lab/forecast.py)."""
-        from lstm_lab.forecast import forecast_test_part
-
-        return forecast_test_part(model, self).metrics()
-
-    def plot_predictions(self, model: pl.LightningModule, path: Path, title: str) -> Path:
-        """The seed's figure: the whole series, one-step predictions and a rollout."""
-        from lstm_lab.models.rollout import rollout
-        from lstm_lab.plotting import plot_forecast
-
-        x, y = self.test
-        with torch.no_grad():
-            prediction = model(x.to(model.device)).cpu()
-            rolled = rollout(model, x[:1].to(model.device), len(y))[0].cpu()
-        predictions = {
-            "LSTM one-step prediction": prediction,
-            "LSTM rollout from the first test window": rolled,
-        }
-        label = f"actual f(x) = {self.formula}"
-        return plot_forecast(self.xs, self.ys, self.test_xs, predictions, path, title, label)
-
-    def evaluate(
-        self, model: pl.LightningModule, out: Path, name: str, plot: bool, n_sequences: int
-    ) -> dict[str, float]:
-        """One-step and rollout scores for the LSTM and both baselines; CSV and PNG of them."""
-        from lstm_lab.eval_reports import forecast_report
-
-        return forecast_report(model, self, out, name, plot)
 
     def train_dataloader(self) -> ShuffledBatches:
         trainer = self.trainer

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from lstm_lab.errors import TrainingDiverged
 from lstm_lab.models.encoder import LSTMEncoder, init_dense
+from lstm_lab.models.lightning_steps import count_extra_steps
 from lstm_lab.models.optim import (
     build_optimizer,
     build_scheduler,
@@ -125,13 +126,7 @@ class LSTMModule(pl.LightningModule):
             self.log("train/loss", mean, on_step=True, on_epoch=False, prog_bar=True, batch_size=1)
             self.log("train/lr", lr, on_step=True, on_epoch=False, batch_size=1)
             self._loss_sum, self._loss_steps = None, 0
-        # Lightning counted one batch for this call: count all `size`, so that its validation,
-        # logging and checkpoint intervals, logger steps and the batch_idx its callbacks get
-        # (the progress bar's count, also after a resume) count optimizer steps.
-        loop = trainer.fit_loop.epoch_loop
-        loop.batch_progress.increment_by(size - 1)
-        loop._batches_that_stepped += size - 1
-        dataloader_iter.data_fetcher._batch_idx = self.global_step - 1
+        count_extra_steps(trainer, dataloader_iter, size - 1)
 
     def _check_finite(self, losses: list[Tensor], first: int) -> None:
         """Raise TrainingDiverged naming the first step whose loss is NaN or infinite.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from omegaconf import OmegaConf
+
+from lstm_lab.io import load_yaml
+from lstm_lab.run_record import RunRecord
+from lstm_lab.status import Status
 
 # Overrides that set how the sweep is summed up, not what a job does (compare_to=...).
 SUMMARY_KEYS = ("compare_to",)
@@ -22,11 +24,14 @@ class Job:
     folder: Path
     overrides: dict[str, str]
     metrics: dict[str, float] = field(default_factory=dict)
-    status: str = "failed"
+    status: Status = Status.FAILED
     error: str = ""
     batch_size: int | None = None
     # Keys the sweep's command sweeps, even where only one of their values has run so far.
     swept: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.status = Status.of(self.status)
 
     @property
     def override_line(self) -> str:
@@ -36,10 +41,11 @@ class Job:
 def read_job(folder: Path) -> Job:
     """A job from the files Hydra and train.py left in its folder."""
     hydra_dir = folder / ".hydra"
-    hydra_cfg = OmegaConf.load(hydra_dir / "hydra.yaml")
+    # Read with bounds (no YAML aliases, no huge files): a sweep folder may come from anyone.
+    hydra_cfg = OmegaConf.create(load_yaml(hydra_dir / "hydra.yaml"))
     overrides = dict(
         override.lstrip("+~").split("=", 1)
-        for override in OmegaConf.load(hydra_dir / "overrides.yaml")
+        for override in load_yaml(hydra_dir / "overrides.yaml")
         if "=" in override
     )
     for key in SUMMARY_KEYS:  # the summary's setting, not the job's
@@ -47,14 +53,13 @@ def read_job(folder: Path) -> Job:
     job = Job(num=int(hydra_cfg.hydra.job.num), folder=folder, overrides=overrides)
     config_file = hydra_dir / "config.yaml"
     if config_file.is_file():
-        batch_size = OmegaConf.select(OmegaConf.load(config_file), "data.batch_size")
+        batch_size = OmegaConf.select(OmegaConf.create(load_yaml(config_file)), "data.batch_size")
         job.batch_size = batch_size if isinstance(batch_size, int) else None
-    metrics_file = folder / "metrics.json"
-    if not metrics_file.is_file():
+    record = RunRecord(folder).read()
+    if not record:
         job.error = NOT_FINISHED
         return job
-    record: dict[str, Any] = json.loads(metrics_file.read_text())
-    job.status = str(record.pop("status", "completed"))
+    job.status = Status.of(record.pop("status", None))
     job.error = str(record.pop("error", ""))
     job.metrics = {k: float(v) for k, v in record.items() if isinstance(v, int | float)}
     return job
@@ -68,13 +73,13 @@ def swept_keys(sweep_dir: Path) -> frozenset[str]:
     record = Path(sweep_dir) / "multirun.yaml"
     if not record.is_file():
         return frozenset()
-    hydra = OmegaConf.load(record).get("hydra") or {}
-    task = list(OmegaConf.select(hydra, "overrides.task", default=None) or [])
-    params = OmegaConf.select(hydra, "sweeper.params", default=None) or {}
-    try:
+    try:  # plain values, read with bounds and nothing resolved: a sweep folder is data
+        hydra = (load_yaml(record) or {}).get("hydra") or {}
+        task = (hydra.get("overrides") or {}).get("task") or []
+        params = (hydra.get("sweeper") or {}).get("params") or {}
         parsed = OverridesParser.create().parse_overrides([str(o) for o in task])
-    except Exception:  # a hand-edited record: the jobs' own values decide alone
-        parsed = []
+    except Exception:  # an unreadable or hand-edited record: the jobs' own values decide
+        return frozenset()
     keys = {o.key_or_group for o in parsed if o.is_sweep_override()}
     return frozenset(keys | {str(k) for k in params})
 

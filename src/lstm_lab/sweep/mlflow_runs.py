@@ -13,12 +13,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from lstm_lab.cli import report
-from lstm_lab.errors import ConfigError
-from lstm_lab.io import write_json
+from lstm_lab.errors import ConfigError, report
+from lstm_lab.io import load_yaml, write_json
+from lstm_lab.status import Status
 from lstm_lab.tracking import (
     PARENT_FILE,
     mlflow_logger_config,
@@ -33,67 +32,65 @@ log = logging.getLogger(__name__)
 SWEEP_FILES = ("summary.md", "summary.csv", "comparison.png", "multirun.yaml", "best_params.yaml")
 
 
-class MLflowRuns(Callback):
-    """Opens the MLflow store before Hydra makes a folder; a multirun becomes one parent run."""
+def check_store(config: DictConfig) -> tuple[str, str] | None:
+    """Open the MLflow store a run or sweep logs to (one sentence and exit 2 if it cannot
+    be used), before any folder is made; (experiment id, store URI), None without MLflow."""
+    node = mlflow_logger_config(config)
+    return None if node is None else _open_or_exit(node)
 
-    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        node = mlflow_logger_config(config)
-        if node is not None:
-            _open_or_exit(node)
 
-    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        node = mlflow_logger_config(config)
-        if node is None:
-            return
-        # Once, before any job: parallel jobs on a new SQLite store would race to create it.
-        experiment_id, uri = _open_or_exit(node)
-        from mlflow import MlflowClient
+def start_parent(config: DictConfig, sweep_dir: Path, store: tuple[str, str]) -> None:
+    """The sweep's parent run, made once before any job, in the folder RunFolders claimed
+    (parallel jobs on a new SQLite store would race to create it)."""
+    from mlflow import MlflowClient
 
-        client = MlflowClient(uri)
-        sweep_dir = Path(config.hydra.sweep.dir).absolute()
-        parent = read_parent(sweep_dir)
-        if parent and parent["tracking_uri"] == uri and _run_exists(client, parent["run_id"]):
-            # A resumed Optuna search (same folder): its new trials join the same parent.
-            client.update_run(parent["run_id"], status="RUNNING")
-            log.info("MLflow: the sweep goes on in parent run %s", parent["run_id"])
-            return
-        run = client.create_run(
-            experiment_id,
-            run_name=sweep_dir.name,
-            tags={
-                "status": "running",
-                "sweep": sweep_dir.name,
-                "sweep_dir": str(sweep_dir),
-                "name": str(config.name),
-            },
-        )
-        for key, value in sweep_params(config).items():
-            client.log_param(run.info.run_id, key, value)
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        record = {
-            "tracking_uri": uri,
-            "experiment_id": experiment_id,
-            "run_id": run.info.run_id,
+    experiment_id, uri = store
+    client = MlflowClient(uri)
+    parent = read_parent(sweep_dir)
+    if parent and parent["tracking_uri"] == uri and _run_exists(client, parent["run_id"]):
+        # A resumed sweep (same folder): its new jobs join the same parent.
+        client.update_run(parent["run_id"], status="RUNNING")
+        log.info("MLflow: the sweep goes on in parent run %s", parent["run_id"])
+        return
+    run = client.create_run(
+        experiment_id,
+        run_name=sweep_dir.name,
+        tags={
+            "status": "running",
             "sweep": sweep_dir.name,
-        }
-        write_json(sweep_dir / PARENT_FILE, record)
-        log.info("MLflow: sweep parent run %s in %s", run.info.run_id, uri)
-
-    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        if mlflow_logger_config(config) is None:
-            return
-        sweep_dir = Path(config.hydra.sweep.dir).absolute()
-        parent = read_parent(sweep_dir)
-        if parent is None:
-            return
-        try:
-            record_sweep(sweep_dir, parent)
-        except Exception:
-            # The summary is written and printed already; the store must not hide it.
-            log.exception("Could not record the sweep's end in MLflow")
+            "sweep_dir": str(sweep_dir),
+            "name": str(config.name),
+        },
+    )
+    for key, value in sweep_params(config).items():
+        client.log_param(run.info.run_id, key, value)
+    record = {
+        "tracking_uri": uri,
+        "experiment_id": experiment_id,
+        "run_id": run.info.run_id,
+        "sweep": sweep_dir.name,
+    }
+    write_json(sweep_dir / PARENT_FILE, record)
+    log.info("MLflow: sweep parent run %s in %s", run.info.run_id, uri)
 
 
-def record_sweep(sweep_dir: Path, parent: dict[str, str]) -> None:
+def end_parent(config: DictConfig, sweep_dir: Path, status: Status = Status.COMPLETED) -> None:
+    """The parent run's record at the sweep's end (or interruption); only in this config's
+    own store, whatever the folder's parent file names."""
+    node = mlflow_logger_config(config)
+    parent = read_parent(sweep_dir) if node is not None else None
+    if parent is None or parent.get("tracking_uri") != store_uri(node.tracking_uri):
+        return
+    try:
+        record_sweep(sweep_dir, parent, status)
+    except Exception:
+        # The summary is written and printed already; the store must not hide it.
+        log.exception("Could not record the sweep's end in MLflow")
+
+
+def record_sweep(
+    sweep_dir: Path, parent: dict[str, str], status: Status = Status.COMPLETED
+) -> None:
     """The parent run's artifacts, job counts and status; the best Optuna trial tagged `best`."""
     from mlflow import MlflowClient
 
@@ -117,8 +114,8 @@ def record_sweep(sweep_dir: Path, parent: dict[str, str]) -> None:
                 client.set_tag(run_id, "best_run_id", child.info.run_id)
             elif "best" in child.data.tags:
                 client.delete_tag(child.info.run_id, "best")  # an earlier invocation's best
-    client.set_tag(run_id, "status", "completed")
-    client.set_terminated(run_id, "FINISHED")
+    client.set_tag(run_id, "status", status.value)
+    client.set_terminated(run_id, status.mlflow)
 
 
 def sweep_params(config: DictConfig) -> dict[str, str]:
@@ -157,5 +154,5 @@ def _best_job_dir(sweep_dir: Path) -> str | None:
     path = sweep_dir / "best_params.yaml"  # written by the Optuna sweeper
     if not path.is_file():
         return None
-    job_dir = OmegaConf.select(OmegaConf.load(path), "best.job_dir")
+    job_dir = OmegaConf.select(OmegaConf.create(load_yaml(path)), "best.job_dir")  # bounded
     return str(Path(job_dir).absolute()) if job_dir else None

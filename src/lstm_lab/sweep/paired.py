@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from omegaconf import DictConfig
 
 from lstm_lab.errors import ConfigError
+from lstm_lab.status import Status
 from lstm_lab.sweep.jobs import Job, varying_keys
 from lstm_lab.sweep.stats import Paired, compare
 
@@ -104,7 +105,7 @@ def compare_variants(
             job.overrides[SEED_KEY]: job.metrics[metric]
             for job in jobs
             if job.overrides.get(key) == value
-            and job.status == "completed"
+            and job.status is Status.COMPLETED
             and metric in job.metrics
         }
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from lstm_lab.io import atomic_write
 from lstm_lab.plotting import pyplot, save_figure
+from lstm_lab.status import Status
 from lstm_lab.sweep.jobs import Job, varying_keys
 
 Objectives = list[tuple[str, str]]  # (metric, minimize | maximize)
@@ -22,7 +24,7 @@ def scored(jobs: list[Job], objectives: Objectives) -> list[Job]:
     return [
         job
         for job in jobs
-        if job.status == "completed"
+        if job.status is Status.COMPLETED
         and all(m in job.metrics and not math.isnan(job.metrics[m]) for m in names)
     ]
 
@@ -110,8 +112,8 @@ def write_pareto(sweep_dir: Path, jobs: list[Job], objectives: Objectives) -> st
     """Append the front to summary.md and draw pareto.png; returns the Markdown added."""
     front = pareto_front(jobs, objectives)
     text = markdown(jobs, front, objectives)
-    with (sweep_dir / "summary.md").open("a") as f:
-        f.write(text)
+    summary = sweep_dir / "summary.md"
+    atomic_write(summary, (summary.read_text() if summary.is_file() else "") + text)
     if front:
         plot_front(jobs, front, objectives, sweep_dir / "pareto.png", sweep_dir.name)
     return text

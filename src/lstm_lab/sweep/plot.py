@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from lstm_lab.plotting import pyplot, save_figure
+from lstm_lab.status import Status
 from lstm_lab.sweep.curves import read_curve
 from lstm_lab.sweep.jobs import Job, varying_keys
 from lstm_lab.sweep.stats import CONFIDENCE, MIN_SEEDS, describe
@@ -29,7 +30,7 @@ def is_grid(groups: list[Group]) -> bool:
 def mean_curve(group: Group, tag: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """x (training sequences seen), mean and std over the group's seeds at the common steps."""
     # A pruned trial's curve is drawn too, up to the step where it stopped.
-    drawn = [job for job in group.jobs if job.status in ("completed", "pruned")]
+    drawn = [job for job in group.jobs if job.status.has_result]
     curves = [(job, dict(read_curve(job.folder, tag))) for job in drawn]
     curves = [(job, curve) for job, curve in curves if curve]
     if not curves:
@@ -49,7 +50,7 @@ def _plot_curves(ax, groups: list[Group], tag: str, colors: list, grid: bool) ->
             continue
         # A search's groups are single jobs with long labels: name them by job number.
         label = f"{group.label} (n={n})" if grid else f"job {group.jobs[0].num}"
-        pruned = all(job.status == "pruned" for job in group.jobs)
+        pruned = all(job.status is Status.PRUNED for job in group.jobs)
         ax.plot(x, mean, color=color, lw=1.6, label=label + (" (pruned)" if pruned else ""))
         if pruned:  # where the pruner stopped it
             ax.plot(x[-1:], mean[-1:], marker="x", ms=9, mew=2, color=color, ls="none")
@@ -176,9 +177,9 @@ def plot_comparison(
         ax_metric.set_title(f"final {metric} of each job", fontsize=10)
         ax_metric.set_ylabel(metric)
     ax_metric.grid(alpha=0.3)
-    counts = Counter(job.status for job in jobs if job.status != "completed")
+    counts = Counter(job.status for job in jobs if job.status is not Status.COMPLETED)
     notes = [
-        f"{n} {status}" + (" (x: where)" if status == "pruned" else "")
+        f"{n} {status}" + (" (x: where)" if status is Status.PRUNED else "")
         for status, n in counts.items()
     ]
     note = f" ({', '.join(notes)} of {len(jobs)} jobs)" if notes else ""

@@ -11,7 +11,8 @@ import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
 
 from lstm_lab.errors import TrialPruned
-from lstm_lab.io import write_json
+from lstm_lab.run_record import RunRecord
+from lstm_lab.status import Status
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,5 @@ class OptunaPruning(pl.Callback):
             "val/best": min(candidates) if self.mode == "min" else max(candidates),
             "train/steps": step,
             "time/fit_seconds": round(time.perf_counter() - self.start, 3),
-            "status": "pruned",
-            "error": message,
         }
-        write_json(self.output_dir / "metrics.json", metrics)
+        RunRecord(self.output_dir).write(Status.PRUNED, metrics, error=message)

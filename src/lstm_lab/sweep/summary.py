@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lstm_lab.errors import ConfigError
+from lstm_lab.io import atomic_text, atomic_write
+from lstm_lab.status import Status
 from lstm_lab.sweep.jobs import Job, common_overrides, varying_keys
 from lstm_lab.sweep.paired import SEED_KEY, Comparison, compare_variants
 from lstm_lab.sweep.stats import (
@@ -44,7 +46,7 @@ class Group:
 
     @property
     def completed(self) -> list[Job]:
-        return [job for job in self.jobs if job.status == "completed"]
+        return [job for job in self.jobs if job.status is Status.COMPLETED]
 
     def values_of(self, metric: str) -> list[float]:
         values = (job.metrics.get(metric) for job in self.completed)
@@ -52,14 +54,17 @@ class Group:
 
 
 # How the tally names the ways a job can end, in this order; "completed" and "failed" always.
-ENDINGS = ("completed", "pruned", "interrupted", "diverged")  # status
+ENDINGS = (Status.COMPLETED, Status.PRUNED, Status.INTERRUPTED, Status.DIVERGED)
 
 
 def tally(jobs: Iterable[Job]) -> str:
     """`4 completed, 1 interrupted, 0 failed`: each way the jobs ended, counted apart."""
     counts = Counter(job.status for job in jobs)
-    parts = [f"{counts.pop(name, 0)} {name}" for name in ENDINGS]
-    parts = [p for p in parts if not p.startswith("0 ") or p.endswith(" completed")]
+    parts = [
+        f"{counts.pop(status, 0)} {status}"
+        for status in ENDINGS
+        if status is Status.COMPLETED or counts.get(status)
+    ]
     return ", ".join([*parts, f"{sum(counts.values())} failed"])
 
 
@@ -90,7 +95,7 @@ def write_csv(path: Path, jobs: list[Job]) -> Path:
     """One row per job: number, folder, overrides (whole and by key), metrics, status, error."""
     keys = list(dict.fromkeys(k for job in jobs for k in job.overrides))
     metrics = metric_names(jobs)
-    with path.open("w", newline="") as f:
+    with atomic_text(path) as f:
         writer = csv.writer(f)
         writer.writerow(["job", "folder", "overrides", *keys, *metrics, "status", "error"])
         for job in jobs:
@@ -145,7 +150,7 @@ def markdown(
     """
     keys = varying_keys(jobs)
     metrics = metric_names(jobs)
-    failed = [job for job in jobs if job.status != "completed"]
+    failed = [job for job in jobs if job.status is not Status.COMPLETED]
     lines = [f"# {title}", "", f"{len(jobs)} jobs: {tally(jobs)}."]
     common = common_overrides(jobs)
     if common:
@@ -236,7 +241,7 @@ def write_seed_csv(path: Path, jobs: list[Job]) -> Path:
     """One row per group of seeds and metric: n, mean, std and the confidence interval."""
     groups = group_jobs(jobs)
     keys = list(groups[0].values) if groups else []
-    with path.open("w", newline="") as f:
+    with atomic_text(path) as f:
         writer = csv.writer(f)
         writer.writerow([*keys, "metric", "n", "mean", "std", "ci_low", "ci_high"])
         for group in groups:
@@ -254,7 +259,7 @@ def write_seed_csv(path: Path, jobs: list[Job]) -> Path:
 
 def write_paired_csv(path: Path, comparison: Comparison) -> Path:
     """One row per variant and metric: the paired difference, its interval and both p-values."""
-    with path.open("w", newline="") as f:
+    with atomic_text(path) as f:
         writer = csv.writer(f)
         writer.writerow(
             [comparison.key, "reference", "metric", "n", "difference", "ci_low", "ci_high"]
@@ -290,5 +295,5 @@ def write_summary(
     if isinstance(comparison, Comparison):
         write_paired_csv(sweep_dir / "summary_paired.csv", comparison)
     text = markdown(jobs, f"Sweep {sweep_dir.name}", comparison, metric)
-    (sweep_dir / "summary.md").write_text(text)
+    atomic_write(sweep_dir / "summary.md", text)
     return text

@@ -1,11 +1,8 @@
-"""What eval.py reports for each task: forecasts against baselines, accuracy by time step.
-
-The datamodules' `evaluate` hooks call these, so eval.py itself knows no task.
-"""
+"""Per-step labels of random sequences (seed examples 2 and 3): the run's figure of a few test
+sequences, and eval.py's report of accuracy by time step and by distance from the crossing."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,61 +10,39 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
-from lstm_lab.eval_plots import plot_rollouts, plot_step_accuracy
-from lstm_lab.forecast import LABELS, forecast_test_part
+from lstm_lab.eval_plots import plot_step_accuracy
+from lstm_lab.io import atomic_write
+from lstm_lab.plotting import plot_sequences
+from lstm_lab.tasks.base import Task, rescore_test_part
 
 if TYPE_CHECKING:
     from lstm_lab.data.cumsum import CumsumDataModule
-    from lstm_lab.data.function import FunctionDataModule
 
 
-def rescore_test_part(model: pl.LightningModule, test: tuple[Tensor, ...]) -> dict[str, float]:
-    """The test metrics train.py logged, recomputed with the model's own step."""
-    with torch.no_grad():
-        loss, values = model.shared_step(test)
-    return {"test/loss": float(loss), **{f"test/{k}": float(v) for k, v in values.items()}}
+class StepLabelsTask(Task):
+    """A label for every step of a sequence: 1 once the running sum passes a limit."""
 
+    def plot_predictions(
+        self, model: pl.LightningModule, datamodule: CumsumDataModule, path: Path, title: str
+    ) -> Path:
+        """Four test sequences: running sum, expected labels and predicted probabilities."""
+        x, y = datamodule.test[0][:4], datamodule.test[1][:4]  # (4, T, 1), (4, T)
+        with torch.no_grad():
+            prob = torch.sigmoid(model(x.to(model.device))).cpu()  # (4, T)
+        limit = datamodule.threshold_fraction * datamodule.n_timesteps
+        return plot_sequences(x.squeeze(-1), y, prob, limit, path, title)
 
-def forecast_report(
-    model: pl.LightningModule, datamodule: FunctionDataModule, out: Path, name: str, plot: bool
-) -> dict[str, float]:
-    """One-step and rollout scores for the LSTM and both baselines; CSV and PNG of them."""
-    forecasts = forecast_test_part(model, datamodule)
-    metrics = rescore_test_part(model, datamodule.test)
-    metrics.update({k: v for k, v in forecasts.metrics().items() if k not in metrics})
-    with (out / "forecasts.csv").open("w", newline="") as file:
-        writer = csv.writer(file)
-        names = list(forecasts.one_step)
-        writer.writerow(
-            ["x", "actual"] + [f"{n}_one_step" for n in names] + [f"{n}_rollout" for n in names]
-        )
-        for i, x in enumerate(forecasts.xs.tolist()):
-            writer.writerow(
-                [f"{x:.1f}", float(forecasts.actual[i])]
-                + [float(forecasts.one_step[n][i]) for n in names]
-                + [float(forecasts.rollout[n][i]) for n in names]
-            )
-    print(f"\nTest part, {len(forecasts.actual)} steps; rollouts start from the first window:")
-    print(forecast_table(metrics, names))
-    if plot:
-        plot_rollouts(
-            forecasts,
-            datamodule.xs,
-            datamodule.ys,
-            datamodule.formula,
-            out / "forecast.png",
-            f"{name}: one-step predictions and {len(forecasts.actual)}-step rollouts",
-        )
-    return metrics
-
-
-def forecast_table(metrics: dict[str, float], names: list[str]) -> str:
-    rows = [f"  {'model':<12}  {'one-step MSE':>12}  {'rollout MSE':>12}", f"  {'-' * 40}"]
-    for name in names:
-        prefix = "test/" if name == "lstm" else f"test/{name}/"
-        one, rolled = metrics[prefix + "mse"], metrics[prefix + "rollout_mse"]
-        rows.append(f"  {LABELS.get(name, name):<12}  {one:>12.4g}  {rolled:>12.4g}")
-    return "\n".join(rows)
+    def evaluate(
+        self,
+        model: pl.LightningModule,
+        datamodule: CumsumDataModule,
+        out: Path,
+        name: str,
+        plot: bool,
+        n_sequences: int,
+    ) -> dict[str, float]:
+        """Per-step labels for a few sequences, and accuracy by time-step position."""
+        return step_accuracy_report(model, datamodule, out, name, plot, n_sequences)
 
 
 def step_accuracy_report(
@@ -90,7 +65,7 @@ def step_accuracy_report(
             for e, p in zip(y[i].tolist(), predicted[i].tolist(), strict=True)
         ]
     print("\n".join(lines))
-    (out / "predictions.txt").write_text("\n".join(lines) + "\n")
+    atomic_write(out / "predictions.txt", "\n".join(lines) + "\n")
 
     correct = predicted == y
     step_accuracy = correct.float().mean(dim=0)
