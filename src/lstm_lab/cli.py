@@ -251,7 +251,7 @@ def prepare_argv(argv: list[str], config_dir: Path, config_name: str = "train") 
         args = sweep_argv(args)  # resume=<sweep dir>, and a re-run sweep must match its folder
     flags, args = split_flags(args)
     resume = [a for a in args if a.startswith("resume=")] if config_name == "train" else []
-    if resume and {"-m", "--multirun"} & set(args):
+    if resume and {"-m", "--multirun"} & set(flags):
         raise ConfigError(
             f"{resume[-1]} is not a sweep folder (it has no multirun.yaml): a run folder "
             f"continues without -m, as python train.py {resume[-1]}."
