@@ -62,7 +62,9 @@ from hydra_plugins.lstm_lab_optuna_sweeper.workers import (
     retried,
     retry_once,
 )
+from lstm_lab.errors import ConfigError
 from lstm_lab.status import Status
+from lstm_lab.validation import check_n_trials
 
 log = logging.getLogger(__name__)
 # Optuna's INFO lines ("Using an existing study ...", "Trial 3 finished ...") repeat what the
@@ -106,15 +108,12 @@ class OptunaSweeper(Sweeper):
                 "hydra.sweeper.search_space (hydra-optuna-sweeper 1.1's form) is not supported: "
                 "write each dimension in hydra.sweeper.params, e.g. x: interval(-5.0, 5.0)."
             )
-        if not isinstance(n_trials, int) or n_trials < 1:
+        try:  # lstm-lab's callback checks it before any folder; an app of its own, here
+            check_n_trials(n_trials)
+        except ConfigError as error:
             from lstm_lab.errors import report
 
-            # Before any folder or study is made: Hydra builds the sweeper before it sweeps.
-            report(
-                f"hydra.sweeper.n_trials={n_trials} runs no trial: set it to the study's total "
-                "number of trials, e.g. hydra.sweeper.n_trials=20 (a stored study runs only the "
-                "trials it lacks)."
-            )
+            report(error)
             sys.exit(2)
         self.directions = directions(direction)
         self.study_name = study_name or "optuna"

@@ -24,7 +24,7 @@ from lstm_lab.run_dirs import (
 )
 from lstm_lab.status import Status
 from lstm_lab.sweep.mlflow_runs import check_store, end_parent, start_parent
-from lstm_lab.validation import check_folder_settings
+from lstm_lab.validation import check_folder_settings, check_n_trials
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ class RunFolders(Callback):
         with _one_sentence():
             check_folder_settings(config)
             check_compare_to(config)  # before any job runs or any folder is made
+            if "n_trials" in config.hydra.sweeper:  # an Optuna search
+                check_n_trials(config.hydra.sweeper.n_trials)
             store = check_store(config)
             sweep_dir = claim_sweep(config, unique=self.sweep)
             if store is not None and not is_other_rank():
