@@ -39,7 +39,7 @@ from optuna.storages import fail_stale_trials
 from optuna.trial import TrialState
 
 # Importing the config registers hydra/sweeper=optuna and hydra/sweeper/sampler=....
-from hydra_plugins.lstm_lab_optuna_sweeper.config import OptunaSweeperConf  # noqa: F401
+from hydra_plugins.lstm_lab_optuna_sweeper.config import OptunaSweeperConf
 from hydra_plugins.lstm_lab_optuna_sweeper.space import (
     AskTellGridSampler,
     as_run,
@@ -93,10 +93,11 @@ class OptunaSweeper(Sweeper):
         sampler: Any,
         params: dict[str, str] | None,
         custom_search_space: str | None = None,
-        pruner: str = "none",
-        pruner_warmup_steps: int = 0,
-        pruner_startup_trials: int = 5,
-        pruner_reduction_factor: int = 3,
+        # Defaults in one place, the config schema (a config without the schema still runs).
+        pruner: str = OptunaSweeperConf.pruner,
+        pruner_warmup_steps: int = OptunaSweeperConf.pruner_warmup_steps,
+        pruner_startup_trials: int = OptunaSweeperConf.pruner_startup_trials,
+        pruner_reduction_factor: int = OptunaSweeperConf.pruner_reduction_factor,
         heartbeat_interval: int = 10,
         grace_period: int = 60,
         max_failure_rate: float | None = None,

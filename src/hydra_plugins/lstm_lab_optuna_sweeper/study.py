@@ -64,9 +64,9 @@ def open_storage(
 
 def make_pruner(
     name: str,
-    warmup_steps: int = 0,
-    startup_trials: int = 5,
-    reduction_factor: int = 3,
+    warmup_steps: int,
+    startup_trials: int,
+    reduction_factor: int,
     max_steps: int | None = None,
 ) -> optuna.pruners.BasePruner:
     """Optuna's pruner for `hydra.sweeper.pruner`; steps are training steps."""
