@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
+import os
 import shutil
+import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -422,3 +426,36 @@ def test_the_allowlist_names_every_datamodule_and_model_the_configs_offer():
     for group, allowed in ALLOWED_TARGETS.items():
         for path in (Path(CONFIG_DIR) / group).glob("[!_]*.yaml"):
             assert yaml.safe_load(path.read_text())["_target_"] in allowed, path
+
+
+@pytest.mark.slow
+def test_sigterm_ends_a_ddp_job_stuck_waiting_for_a_rank_within_10_s(tmp_path):
+    from conftest import start_cli, wait_for
+    from test_interruptions import ENDLESS
+
+    sweep = tmp_path / "sweep"
+    process = start_cli("-m", *ENDLESS, *QUIET, "trainer=ddp", "seed=1", f"hydra.sweep.dir={sweep}")
+    try:
+        wait_for(lambda: bool(list(sweep.glob("*/checkpoints/last.ckpt"))), what="a checkpoint")
+        (rank_1,) = [
+            int(p.name)
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit()
+            and b"train_ddp_process_1" in (p / "cmdline").read_bytes()
+            and str(sweep).encode() in (p / "cmdline").read_bytes()
+        ]
+        os.kill(rank_1, signal.SIGSTOP)  # a rank that never reaches the next all-reduce
+        time.sleep(2)
+        assert process.poll() is None  # rank 0 waits for it
+        stopped = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        assert time.monotonic() - stopped < 10
+        (job,) = [p for p in sweep.iterdir() if p.is_dir() and p.name[0].isdigit()]
+        assert json.loads((job / "metrics.json").read_text())["status"] == "interrupted"
+    finally:
+        process.kill()
+        for p in Path("/proc").iterdir():
+            with contextlib.suppress(OSError):
+                if p.name.isdigit() and str(sweep).encode() in (p / "cmdline").read_bytes():
+                    os.kill(int(p.name), signal.SIGKILL)

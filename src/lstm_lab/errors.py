@@ -4,9 +4,12 @@ import logging
 import os
 import sys
 
+from hydra.errors import CompactHydraException
 
-class ConfigError(ValueError):
-    """A bad value a user set; the entry points print its one-sentence message and exit non-zero."""
+
+class ConfigError(CompactHydraException, ValueError):
+    """A bad value a user set; the entry points print its one-sentence message and exit non-zero
+    (and Hydra, when one reaches it from a sweeper, prints the sentence without a traceback)."""
 
 
 class TrainingDiverged(RuntimeError):

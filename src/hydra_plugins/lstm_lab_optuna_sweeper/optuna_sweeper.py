@@ -39,7 +39,7 @@ from optuna.storages import fail_stale_trials
 from optuna.trial import TrialState
 
 # Importing the config registers hydra/sweeper=optuna and hydra/sweeper/sampler=....
-from hydra_plugins.lstm_lab_optuna_sweeper.config import OptunaSweeperConf  # noqa: F401
+from hydra_plugins.lstm_lab_optuna_sweeper.config import OptunaSweeperConf
 from hydra_plugins.lstm_lab_optuna_sweeper.space import (
     AskTellGridSampler,
     as_run,
@@ -48,7 +48,6 @@ from hydra_plugins.lstm_lab_optuna_sweeper.space import (
     search_space,
 )
 from hydra_plugins.lstm_lab_optuna_sweeper.study import (
-    SearchConfigError,
     directions,
     open_storage,
     pruner_of,
@@ -94,17 +93,18 @@ class OptunaSweeper(Sweeper):
         sampler: Any,
         params: dict[str, str] | None,
         custom_search_space: str | None = None,
-        pruner: str = "none",
-        pruner_warmup_steps: int = 0,
-        pruner_startup_trials: int = 5,
-        pruner_reduction_factor: int = 3,
+        # Defaults in one place, the config schema (a config without the schema still runs).
+        pruner: str = OptunaSweeperConf.pruner,
+        pruner_warmup_steps: int = OptunaSweeperConf.pruner_warmup_steps,
+        pruner_startup_trials: int = OptunaSweeperConf.pruner_startup_trials,
+        pruner_reduction_factor: int = OptunaSweeperConf.pruner_reduction_factor,
         heartbeat_interval: int = 10,
         grace_period: int = 60,
         max_failure_rate: float | None = None,
         search_space: Any = None,
     ) -> None:
         if search_space:
-            raise SearchConfigError(
+            raise ConfigError(
                 "hydra.sweeper.search_space (hydra-optuna-sweeper 1.1's form) is not supported: "
                 "write each dimension in hydra.sweeper.params, e.g. x: interval(-5.0, 5.0)."
             )
@@ -156,12 +156,12 @@ class OptunaSweeper(Sweeper):
         if self.pruning.pruner == "none":
             return
         if len(self.directions) > 1:
-            raise SearchConfigError(
+            raise ConfigError(
                 f"hydra.sweeper.pruner={self.pruning.pruner} cannot prune a multi-objective "
                 "study (Optuna prunes on one reported value): set hydra.sweeper.pruner=none."
             )
         if self.storage is None:
-            raise SearchConfigError(
+            raise ConfigError(
                 "Pruning needs a stored study the jobs can report to: set hydra.sweeper.storage "
                 "(e.g. sqlite:///${hydra.sweep.dir}/optuna.db) or hydra.sweeper.pruner=none."
             )
@@ -169,7 +169,7 @@ class OptunaSweeper(Sweeper):
             OmegaConf.select(c, "_target_") for c in (self.config.get("callbacks") or {}).values()
         ]
         if PRUNING_CALLBACK not in targets:
-            raise SearchConfigError(
+            raise ConfigError(
                 f"hydra.sweeper.pruner={self.pruning.pruner} needs the trials to report: add "
                 f"`callbacks: {{optuna_pruning: {{_target_: {PRUNING_CALLBACK}, output_dir: "
                 "${paths.output_dir}}}` to the search config, as configs/hparams_search/ do."
@@ -183,7 +183,7 @@ class OptunaSweeper(Sweeper):
             return
         n = len(metric) if OmegaConf.is_list(metric) else 1
         if n != len(self.directions):
-            raise SearchConfigError(
+            raise ConfigError(
                 f"optimized_metric names {n} metric(s) but hydra.sweeper.direction has "
                 f"{len(self.directions)}: give one direction per metric, e.g. "
                 "hydra.sweeper.direction=[minimize,minimize]."
@@ -202,7 +202,7 @@ class OptunaSweeper(Sweeper):
         )
         stored = [d.name.lower() for d in study.directions]
         if stored != self.directions:
-            raise SearchConfigError(
+            raise ConfigError(
                 f"Study {self.study_name!r} in {self.storage} was created to "
                 f"{', '.join(stored)}; use another hydra.sweeper.study_name."
             )
@@ -233,7 +233,7 @@ class OptunaSweeper(Sweeper):
                 return instantiate(cfg, _convert_="all")
         except Exception as error:
             cause = error.__cause__ or error
-            raise SearchConfigError(
+            raise ConfigError(
                 f"hydra.sweeper.sampler ({target}) cannot be built: {cause}; check its settings "
                 "against Optuna's documentation of that sampler."
             ) from None
@@ -284,7 +284,7 @@ class OptunaSweeper(Sweeper):
         os.replace(tmp, sweep_dir / "multirun.yaml")
         space, fixed = search_space(self.params, arguments)
         if not space and self.custom_search_space is None:
-            raise SearchConfigError(
+            raise ConfigError(
                 "The search space is empty; set hydra.sweeper.params (see configs/hparams_search/)."
             )
         self._check_pruning()
@@ -441,7 +441,7 @@ class OptunaSweeper(Sweeper):
         done = [t for t in trials if t.number not in again]
         failed = sum(t.state == TrialState.FAIL for t in done)
         if done and failed / len(done) > self.max_failure_rate:
-            raise SearchConfigError(
+            raise ConfigError(
                 f"{failed} of {len(done)} trials failed, more than hydra.sweeper."
                 f"max_failure_rate={self.max_failure_rate}; see the failed trials' metrics.json."
             )

@@ -21,7 +21,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from hydra_plugins.lstm_lab_optuna_sweeper.study import SearchConfigError
+from lstm_lab.errors import ConfigError
 
 
 def distribution(override: Override) -> BaseDistribution:
@@ -38,7 +38,7 @@ def distribution(override: Override) -> BaseDistribution:
         if "int" in sweep.tags:
             return IntDistribution(int(sweep.start), int(sweep.end), log=log_scale)
         return FloatDistribution(sweep.start, sweep.end, log=log_scale)
-    raise SearchConfigError(
+    raise ConfigError(
         f"{override.input_line!r} is not a search dimension; use choice(...), range(...) or "
         "interval(...), e.g. model.hidden_size=choice(16,32,64)."
     )
@@ -70,7 +70,7 @@ def grid(space: dict[str, BaseDistribution]) -> dict[str, list[Any]]:
         elif isinstance(dist, IntDistribution) and not dist.log:
             values[name] = list(range(dist.low, dist.high + 1, dist.step))
         else:
-            raise SearchConfigError(
+            raise ConfigError(
                 f"hydra/sweeper/sampler=grid needs a finite list for {name}: write "
                 f"{name}=choice(...) or range(...), not an interval."
             )

@@ -11,15 +11,12 @@ import warnings
 from typing import Any
 
 import optuna
-from hydra.errors import CompactHydraException
 from optuna.exceptions import ExperimentalWarning
 from optuna.storages import BaseStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
 
+from lstm_lab.errors import ConfigError
+
 DIRECTIONS = ("minimize", "maximize")
-
-
-class SearchConfigError(CompactHydraException, ValueError):
-    """A search setting a user can fix; Hydra prints its one sentence without a traceback."""
 
 
 PRUNERS = ("none", "median", "hyperband", "successive_halving")
@@ -33,7 +30,7 @@ def directions(direction: Any) -> list[str]:
     values = [direction] if isinstance(direction, str) else list(direction or [])
     names = [str(getattr(d, "name", d)).lower() for d in values]
     if not names or any(name not in DIRECTIONS for name in names):
-        raise SearchConfigError(
+        raise ConfigError(
             f"hydra.sweeper.direction={direction!r} is not minimize, maximize or a list of "
             "them, e.g. hydra.sweeper.direction=[minimize,minimize]."
         )
@@ -47,7 +44,7 @@ def open_storage(
     if url is None:
         return None  # in memory: one process, no resume
     if not url.startswith(("sqlite:", "postgresql", "mysql", "oracle", "mssql")):
-        raise SearchConfigError(
+        raise ConfigError(
             f"hydra.sweeper.storage={url!r} is not a database URL: use sqlite:///<path>.db "
             "(the default), a postgresql:// or mysql:// URL, or null for an in-memory study."
         )
@@ -67,9 +64,9 @@ def open_storage(
 
 def make_pruner(
     name: str,
-    warmup_steps: int = 0,
-    startup_trials: int = 5,
-    reduction_factor: int = 3,
+    warmup_steps: int,
+    startup_trials: int,
+    reduction_factor: int,
     max_steps: int | None = None,
 ) -> optuna.pruners.BasePruner:
     """Optuna's pruner for `hydra.sweeper.pruner`; steps are training steps."""
@@ -89,7 +86,7 @@ def make_pruner(
         return optuna.pruners.SuccessiveHalvingPruner(
             min_resource=max(warmup_steps, 1), reduction_factor=reduction_factor
         )
-    raise SearchConfigError(
+    raise ConfigError(
         f"hydra.sweeper.pruner={name} is not one of {', '.join(PRUNERS)}; "
         "e.g. hydra.sweeper.pruner=median."
     )

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+from lstm_lab.callbacks.stuck_ranks import watch_for_sigterm
 from lstm_lab.errors import ConfigError, TrainingDiverged
 from lstm_lab.run_record import RunRecord
 from lstm_lab.status import Status
@@ -49,14 +51,27 @@ class RunStatus(pl.Callback):
         self.output_dir = Path(output_dir)
         self.fit_start = time.perf_counter()
         self.earlier: dict[str, Any] = {}
+        self.stop_watch: Callable[[], None] = lambda: None
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.fit_start = time.perf_counter()
         self.earlier = {}
+        self.stop_watch = watch_for_sigterm(trainer, self._stuck)
         record = RunRecord(self.output_dir)
         # Only a run resumed in its own folder continues the attempts recorded there.
         if trainer.ckpt_path and record.status in (Status.COMPLETED, Status.INTERRUPTED):
             self.earlier = record.read()
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.stop_watch()
+
+    def _stuck(self, message: str) -> None:
+        """A DDP job that SIGTERM must end while rank 0 is stuck in a collective."""
+        log.warning("%s; %s.", message, how_to_resume(self.output_dir))
+        seconds = round(time.perf_counter() - self.fit_start, 3)
+        RunRecord(self.output_dir).write(
+            Status.INTERRUPTED, {"time/fit_seconds": seconds}, error=message
+        )
 
     def fit_seconds(self, trainer: pl.Trainer, seconds: float) -> float:
         """This fit's seconds plus earlier attempts'; a finished run resumed keeps its own."""
@@ -72,6 +87,7 @@ class RunStatus(pl.Callback):
     def on_exception(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
     ) -> None:
+        self.stop_watch()
         if isinstance(exception, TrainingDiverged):
             self._diverged(trainer, pl_module, exception)
         elif isinstance(exception, KeyboardInterrupt | SystemExit):
