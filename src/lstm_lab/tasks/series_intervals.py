@@ -42,7 +42,7 @@ class IntervalSettings:
     windows: int | None
     step: int
     adaptive: str = "none"
-    gamma: float = 0.005
+    gamma: float = 0.01
 
     @classmethod
     def from_config(cls, cfg: Any) -> IntervalSettings:
@@ -60,7 +60,7 @@ class IntervalSettings:
             windows=None if windows is None else check_int("intervals.windows", windows),
             step=check_int("intervals.step", cfg.get("step")),
             adaptive=adaptive,
-            gamma=check_float("intervals.gamma", cfg.get("gamma", 0.005), 0.0, 1.0, low_open=True),
+            gamma=check_float("intervals.gamma", cfg.get("gamma", 0.01), 0.0, 1.0, low_open=True),
         )
 
 
