@@ -4,27 +4,34 @@ VENV ?= .venv
 # torch is pinned here, not in pyproject.toml: an open range would pull a multi-GB CUDA
 # build. Override for another build, e.g. `make install TORCH=2.9.1`.
 TORCH ?= 2.13.0
+# Where pip finds torch. Unset: pip's own configuration (from PyPI a Linux machine gets the
+# CUDA build). `make install TORCH_INDEX=https://download.pytorch.org/whl/cpu`: the CPU-only
+# build from PyTorch's own index.
+TORCH_INDEX ?=
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(TORCH)
+STAMP := $(VENV)/.installed-$(TORCH)$(if $(TORCH_INDEX),-index)
 ARGS ?=
 PYTEST_ARGS ?=
 # What `make tensorboard` serves, e.g. LOGDIR=outputs/train/multiruns/<sweep> for one sweep.
 LOGDIR ?= outputs
 BENCH_ARGS ?=
+DOCS_ARGS ?=
 # What `make mlflow` serves: the store every run with logger=mlflow writes (docs/tracking.md).
 MLFLOW_STORE ?= outputs/mlflow.db
 MLFLOW_PORT ?= 5000
 
-.PHONY: help install train test test-unit test-all bench lint format tensorboard mlflow mlflow-server gpu-check clean
+.PHONY: help install train test test-unit test-all bench lint docs-check format tensorboard mlflow mlflow-server gpu-check clean
 
 help:
 	@echo "make install      create $(VENV) with torch==$(TORCH) and the project (editable, dev+onnx)"
+	@echo "                  (CPU-only torch: make install TORCH_INDEX=https://download.pytorch.org/whl/cpu)"
 	@echo "make train        train the default experiment (bilstm); ARGS='experiment=stacked_lstm'"
 	@echo "make test         unit + end-to-end tests (what CI runs); make test-all adds slow ones"
 	@echo "                  (and installs the MLflow server for its test against a real one)"
 	@echo "make test-unit    in-process unit tests only: the fast loop while developing"
 	@echo "make bench        train.py vs a plain PyTorch loop, 5 interleaved runs each, then a 30-job sweep 3 times (8-12 min)"
 	@echo "make lint         ruff check + ruff format --check"
+	@echo "make docs-check   rerun every sample output in README.md and docs/; fail on a stale one"
 	@echo "make tensorboard  serve outputs/ on http://127.0.0.1:6006 (LOGDIR=... for one sweep)"
 	@echo "make mlflow       serve the MLflow store outputs/mlflow.db on http://127.0.0.1:5000"
 	@echo "                  (installs the MLflow server and UI on first use, about 850 MB)"
@@ -34,7 +41,7 @@ help:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "torch==$(TORCH)"
+	$(BIN)/python -m pip install --quiet "torch==$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/python -m pip install --quiet -e ".[dev,onnx]"
 	rm -f $(VENV)/.installed-*
 	touch $@
@@ -60,6 +67,11 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Every `$ command` block of README.md and docs/ is run again and compared (tools/docs_check.py);
+# DOCS_ARGS=--write rewrites the stale ones.
+docs-check: $(STAMP)
+	$(BIN)/python tools/docs_check.py $(DOCS_ARGS)
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

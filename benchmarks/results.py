@@ -63,12 +63,22 @@ def main() -> None:
     args = parser.parse_args()
 
     rows = []
+    total = len(EXPERIMENTS) * 2 * len(args.seeds)
+    print(f"{total} trainings, one at a time; a line after each, a table row after each recipe")
+    done = 0
     for task in EXPERIMENTS:
         for variant, experiment in (("Keras recipe", f"{task}_keras"), ("our recipe", task)):
-            results = [
-                run(experiment, [], seed, args.runs_dir / f"{experiment}_seed{seed}")
-                for seed in args.seeds
-            ]
+            results = []
+            for seed in args.seeds:
+                metrics, wall = run(
+                    experiment, [], seed, args.runs_dir / f"{experiment}_seed{seed}"
+                )
+                results.append((metrics, wall))
+                done += 1
+                scores = "  ".join(f"{m} {metrics[m]:.4g}" for m in KERAS[task])
+                print(
+                    f"[{done}/{total}] {experiment} seed {seed}: {scores}  {wall:.1f} s", flush=True
+                )
             for metric, keras in KERAS[task].items():
                 values = [m[metric] for m, _ in results]
                 rows.append(

@@ -25,6 +25,32 @@ EXPERIMENTS = sorted(
 REPO_ROOT = Path(CONFIG_DIR).parent
 
 
+# Tiers true to their names: a test without the e2e or slow marker starts no process.
+_unit_test: list[str] = []  # the node id of the running unit test, if one is running
+_popen_init = subprocess.Popen.__init__
+
+
+def _guarded_popen_init(self: subprocess.Popen, *args: Any, **kwargs: Any) -> None:
+    if _unit_test:
+        raise AssertionError(
+            f"{_unit_test[0]} starts a process but has no tier marker: mark it "
+            "@pytest.mark.e2e (or slow), or test in-process."
+        )
+    _popen_init(self, *args, **kwargs)
+
+
+subprocess.Popen.__init__ = _guarded_popen_init  # type: ignore[method-assign]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    # Set before the item's fixtures (module-scoped ones included) are set up.
+    unit = not any(item.iter_markers("e2e")) and not any(item.iter_markers("slow"))
+    _unit_test[:] = [item.nodeid] if unit else []
+    yield
+    _unit_test.clear()
+
+
 @pytest.fixture(autouse=True)
 def _one_thread_and_clean_hydra():
     # The suite runs on 2 cores; extra intra-op threads only add contention for tiny LSTMs.

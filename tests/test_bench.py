@@ -35,7 +35,9 @@ def test_same_work_check_flags_missing_steps_and_a_different_loss():
     assert len(problems) == 2 and "19 steps" in problems[0] and "test/loss" in problems[1]
 
 
+# bench.py starts five processes (train.py, the plain loop, a sweep): a tool check, test-all.
 @pytest.mark.e2e
+@pytest.mark.slow
 def test_bench_writes_a_table_with_both_arms(tmp_path):
     out = tmp_path / "bench.md"
     result = run_cli(

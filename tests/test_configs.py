@@ -117,8 +117,9 @@ def test_direction_options_set_the_encoder(make_cfg):
     "old,new",
     [
         ("lstm_seed", "lstm_keras"),
-        ("bilstm_seed", "bilstm_keras"),
-        ("stacked_lstm_seed", "stacked_lstm_keras"),
+        # The same check on the other names: `make test-all` runs them.
+        pytest.param("bilstm_seed", "bilstm_keras", marks=pytest.mark.slow),
+        pytest.param("stacked_lstm_seed", "stacked_lstm_keras", marks=pytest.mark.slow),
     ],
 )
 def test_old_keras_recipe_names_stop_with_the_new_name(old, new, tmp_path):

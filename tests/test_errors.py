@@ -62,21 +62,24 @@ def test_bad_value_exits_2_with_one_sentence(make_cfg, tmp_path, capsys, overrid
 
 
 # Mistakes caught on the command line, before Hydra, checked through the real entry point.
+SLOW = pytest.mark.slow  # the same check on more inputs: `make test-all` runs them
 BAD_COMMANDS = [
     (
         ["experiment=nope"],
         ["experiment=nope", "bilstm, bilstm_keras, co2, compare_directions, forecast_csv, lstm"],
     ),
-    (["trainer=tpu"], ["trainer=tpu", "cpu, ddp, default, gpu"]),
-    (["data.batch_size=0"], ["data.batch_size=0", "integer >= 1"]),
+    pytest.param(["trainer=tpu"], ["trainer=tpu", "cpu, ddp, default, gpu"], marks=SLOW),
+    pytest.param(["data.batch_size=0"], ["data.batch_size=0", "integer >= 1"], marks=SLOW),
     (["hydra.run.dir=/proc/lstm-lab-run"], ["/proc/lstm-lab-run", "hydra.run.dir="]),
-    (["resume=/nonexistent/run"], ["resume=/nonexistent/run", "Run dir"]),
+    pytest.param(["resume=/nonexistent/run"], ["resume=/nonexistent/run", "Run dir"], marks=SLOW),
 ]
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize(
-    "overrides,words", BAD_COMMANDS, ids=[" ".join(o) for o, _ in BAD_COMMANDS]
+    "overrides,words",
+    BAD_COMMANDS,
+    ids=[" ".join(getattr(c, "values", c)[0]) for c in BAD_COMMANDS],
 )
 def test_bad_command_exits_2_with_one_sentence(tmp_path, overrides, words):
     run_dir = tmp_path / "run"

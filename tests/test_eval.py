@@ -60,9 +60,9 @@ def test_eval_rescores_a_forecast_run_with_rollouts_and_baselines(runs):
     assert metrics["test/rollout_mse"] == pytest.approx(trained["test/rollout_mse"], rel=1e-4)
     for name in ("persistence", "linear_ar"):
         assert f"test/{name}/rollout_mse" in metrics
-    assert json.loads((run / "eval" / "metrics.json").read_text()) == metrics
-    assert (run / "eval" / "forecast.png").stat().st_size > 10_000
-    lines = (run / "eval" / "forecasts.csv").read_text().splitlines()
+    assert json.loads((run / "eval" / "best" / "metrics.json").read_text()) == metrics
+    assert (run / "eval" / "best" / "forecast.png").stat().st_size > 10_000
+    lines = (run / "eval" / "best" / "forecasts.csv").read_text().splitlines()
     assert len(lines) == 1 + 79 and lines[0].startswith("x,actual,lstm_one_step")
 
 
@@ -77,8 +77,19 @@ def test_eval_prints_the_seeds_lines_and_accuracy_per_step(runs, capsys):
     assert "crossing here" in printed
     steps = [metrics[f"test/acc_step_{t}"] for t in range(1, 11)]
     assert sum(steps) / 10 == pytest.approx(metrics["test/acc"], abs=1e-6)
-    assert (run / "eval" / "step_accuracy.png").stat().st_size > 10_000
-    assert (run / "eval" / "predictions.txt").read_text().count("Predicted") == 20
+    assert (run / "eval" / "best" / "step_accuracy.png").stat().st_size > 10_000
+    assert (run / "eval" / "best" / "predictions.txt").read_text().count("Predicted") == 20
+
+
+@pytest.mark.e2e
+def test_each_checkpoint_keeps_its_own_evaluation(runs):
+    run = runs["bilstm_mul"]
+    for name in ("best", "last"):
+        ckpt = run / "checkpoints" / f"{name}.ckpt"
+        evaluate(entry_config("eval", f"ckpt_path={ckpt}", "plot=false", "n_sequences=0"))
+    for name in ("best", "last"):
+        record = json.loads((run / "eval" / name / "metrics.json").read_text())
+        assert record["checkpoint"] == str(run / "checkpoints" / f"{name}.ckpt")
 
 
 @pytest.mark.e2e

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 
@@ -23,7 +24,11 @@ def final_metrics(run_dir) -> dict:
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("experiment", sorted(QUICK))
+@pytest.mark.parametrize(
+    # The regressor's run is the same check on the other kind of model: `make test-all`.
+    "experiment",
+    ["lstm", pytest.param("stacked_lstm", marks=pytest.mark.slow)],
+)
 def test_killed_run_resumes_to_the_same_final_metrics(tmp_path, experiment):
     args = [
         *QUICK[experiment],
@@ -56,6 +61,7 @@ def test_killed_run_resumes_to_the_same_final_metrics(tmp_path, experiment):
     resumed = run_cli(f"resume={killed}")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert final_metrics(killed) == final_metrics(tmp_path / "whole")
+    assert re.search(rf"Resumed at step \d+ of 600 from {re.escape(str(last))}", resumed.stdout)
 
     # ckpt_path=<checkpoint> continues into a new folder, given the same overrides.
     elsewhere = tmp_path / "elsewhere"

@@ -42,3 +42,10 @@ def test_export_help_lists_only_export_arguments():
         assert key in out
     for training_group in ("hparams_search", "experiment", "direction", "trainer"):
         assert training_group not in out
+
+
+def test_cfg_job_after_the_overrides_prints_the_composed_config():
+    # The spelling README.md and --help show.
+    result = run_cli("experiment=stacked_lstm", "--cfg", "job")
+    assert result.returncode == 0, result.stderr
+    assert "name: stacked_lstm" in result.stdout and "model:" in result.stdout

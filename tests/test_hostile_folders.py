@@ -188,14 +188,15 @@ def test_eval_refuses_an_eval_folder_that_links_outside(shared, outside):
 
 
 def test_eval_replaces_links_inside_its_folder_instead_of_writing_through_them(shared, outside):
-    (shared / "eval").mkdir()
+    evals = shared / "eval" / "best"  # run_dir= evaluates best.ckpt, into its own folder
+    evals.mkdir(parents=True)
     for name in ("metrics.json", "predictions.txt", "metrics.json.tmp"):
-        (shared / "eval" / name).symlink_to(outside / "victim.txt")
+        (evals / name).symlink_to(outside / "victim.txt")
     cfg = OmegaConf.create({"run_dir": str(shared), "n_sequences": 1, "plot": False})
     evaluate(cfg)
     assert untouched(outside)
-    assert json.loads((shared / "eval" / "metrics.json").read_text())["checkpoint"]
-    assert not (shared / "eval" / "predictions.txt").is_symlink()
+    assert json.loads((evals / "metrics.json").read_text())["checkpoint"]
+    assert not (evals / "predictions.txt").is_symlink()
 
 
 def test_export_refuses_an_export_folder_that_links_outside(shared, outside):

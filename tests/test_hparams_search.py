@@ -6,13 +6,14 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import hydra
 import optuna
 import pytest
-from conftest import run_cli, start_cli
+from conftest import REPO_ROOT, run_cli, start_cli
 from omegaconf import OmegaConf
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
@@ -44,6 +45,7 @@ def test_search_is_stored_and_a_second_invocation_resumes_it(tmp_path):
         "data.batch_size",
     }
     assert "Best of 3 completed trials" in first.stdout
+    assert "Heartbeat" not in first.stderr  # Optuna's notice that no user can act on
 
     # A killed invocation leaves its trial RUNNING; make one, as if the process had died.
     study.ask({"model.hidden_size": CategoricalDistribution([8, 16, 32, 64])})
@@ -65,7 +67,18 @@ def test_search_is_stored_and_a_second_invocation_resumes_it(tmp_path):
     rows = read_summary(sweep_dir)
     assert [int(r["job"]) for r in rows] == [0, 1, 2, 4, 5]
     assert all(r["status"] == "completed" for r in rows)
-    assert OmegaConf.load(sweep_dir / "best_params.yaml").trials.complete == 5
+    best = OmegaConf.load(sweep_dir / "best_params.yaml")
+    assert best.trials.complete == 5
+
+    # One command trains the best trial again at the recipe's full budget (2000 steps, not
+    # the search's 500 or debug=fast's 20), into a run named after the search and the trial.
+    retrain = run_cli(str(sweep_dir), "--cfg", "job", script="retrain.py")
+    assert retrain.returncode == 0, retrain.stderr[-2000:]
+    job = OmegaConf.create(retrain.stdout)
+    assert job.name == f"bilstm_optuna_trial{best.best.trial}"
+    assert job.trainer.max_steps == 2000 and job.model.bidirectional
+    for key, value in best.best.params.items():
+        assert OmegaConf.select(job, key) == value
 
 
 def test_search_space_reads_choice_range_and_log_interval():
@@ -143,6 +156,7 @@ def check_pruned_search(sweep_dir, completed, pruned):
     return study
 
 
+@pytest.mark.e2e
 def test_median_pruner_stops_bad_trials_at_a_validation(tmp_path):
     sweep_dir = tmp_path / "pruned"
     queue_trials(sweep_dir, 0.05, 0.000001, 0.000001)
@@ -175,6 +189,7 @@ def test_pruning_works_when_joblib_runs_the_trials_in_other_processes(tmp_path):
     assert len(pids) == 2
 
 
+@pytest.mark.e2e
 def test_pruning_without_the_reporting_callback_stops_with_one_sentence(tmp_path):
     result = run_cli(
         "-m",
@@ -205,6 +220,7 @@ def worker(sweep_dir, *overrides):
     )
 
 
+@pytest.mark.e2e
 def test_two_workers_share_one_study_without_colliding(tmp_path):
     sweep_dir = tmp_path / "workers"
     search = [
@@ -263,6 +279,7 @@ def test_a_killed_workers_trial_is_run_again_once(tmp_path):
 # -- multi-objective -------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_multi_objective_search_keeps_the_pareto_front(tmp_path):
     sweep_dir = tmp_path / "pareto"
     result = multirun(
@@ -293,6 +310,7 @@ def test_multi_objective_search_keeps_the_pareto_front(tmp_path):
     assert (sweep_dir / "pareto.png").stat().st_size > 20_000
 
 
+@pytest.mark.e2e
 def test_one_direction_for_two_metrics_stops_with_one_sentence(tmp_path):
     result = run_cli(
         "-m",
@@ -346,6 +364,7 @@ def write_search(folder: Path, name: str, text: str) -> Path:
     return folder
 
 
+@pytest.mark.e2e
 def test_lightning_hydra_template_search_config_runs_unchanged(tmp_path):
     # configs/hparams_search/mnist_optuna.yaml of lightning-hydra-template, on our model.
     configs = write_search(
@@ -386,6 +405,7 @@ hydra:
     assert set(best.best.params) == {"model.optimizer.lr", "data.batch_size"}
 
 
+@pytest.mark.e2e
 def test_hydra_optuna_sweeper_grid_config_visits_every_point_once(tmp_path):
     # The plugin's sphere example: the sampler group, `sampler.seed`, a float range.
     configs = write_search(
@@ -423,6 +443,7 @@ hydra:
     assert pairs == [("4", "0.01"), ("4", "0.02"), ("8", "0.01"), ("8", "0.02")]
 
 
+@pytest.mark.e2e
 def test_custom_search_space_adds_dependent_parameters(tmp_path):
     # The plugin's custom-search-space example: a function gets the config and the trial.
     configs = write_search(
@@ -467,6 +488,7 @@ hydra:
         assert int(row["data.batch_size"]) in (8 * size, 16 * size)
 
 
+@pytest.mark.e2e
 def test_the_dict_form_of_hydra_optuna_sweeper_1_1_says_what_to_write_instead(tmp_path):
     configs = write_search(
         tmp_path / "configs",
@@ -506,6 +528,7 @@ def test_every_pruner_name_builds_optunas_pruner(make_cfg, name, pruner):
     assert type(pruner_of(cfg.hydra.sweeper, cfg.trainer.max_steps)) is pruner
 
 
+@pytest.mark.e2e
 def test_an_unknown_pruner_is_named_with_the_choices(tmp_path):
     result = run_cli(
         "-m", "hparams_search=bilstm_optuna", "hydra.sweeper.pruner=mediam",
@@ -517,3 +540,96 @@ def test_an_unknown_pruner_is_named_with_the_choices(tmp_path):
         in result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.e2e
+def test_an_app_written_for_hydra_optuna_sweeper_returning_two_values_runs(tmp_path):
+    # The plugin's multi-objective example: no optimized_metric; the objectives are the task
+    # function's return value, one per direction.
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "config.yaml").write_text(
+        """defaults:
+  - override hydra/sweeper: optuna
+  - override hydra/sweeper/sampler: nsgaii
+
+hydra:
+  sweeper:
+    sampler:
+      seed: 123
+    direction: [minimize, minimize]
+    study_name: multi-objective
+    storage: null
+    n_trials: 8
+    n_jobs: 1
+    params:
+      x: range(0, 5, step=0.5)
+      y: range(0, 3, step=0.5)
+
+x: 1
+y: 1
+"""
+    )
+    (tmp_path / "multi_objective.py").write_text(
+        """import hydra
+
+
+@hydra.main(version_base=None, config_path="conf", config_name="config")
+def binh_and_korn(cfg):
+    x, y = cfg.x, cfg.y
+    return 4 * x**2 + 4 * y**2, (x - 5) ** 2 + (y - 5) ** 2
+
+
+if __name__ == "__main__":
+    binh_and_korn()
+"""
+    )
+    sweep_dir = tmp_path / "sweep"
+    result = subprocess.run(
+        [sys.executable, "multi_objective.py", "-m", f"hydra.sweep.dir={sweep_dir}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        # This checkout's sweeper, from whatever folder the app runs in.
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    best = OmegaConf.load(sweep_dir / "best_params.yaml")
+    assert best.trials.complete == 8 and best.trials.failed == 0
+    for entry in best.pareto_front:
+        x, y = entry.params.x, entry.params.y
+        values = list(entry["values"].values())
+        assert values == pytest.approx([4 * x**2 + 4 * y**2, (x - 5) ** 2 + (y - 5) ** 2])
+    assert "Pareto front of 8 completed trials" in result.stdout
+
+
+@pytest.mark.e2e
+def test_n_trials_0_ends_in_one_sentence_before_any_folder(tmp_path):
+    sweep_dir = tmp_path / "never"
+    result = run_cli(
+        "-m", "hparams_search=bilstm_optuna", "hydra.sweeper.n_trials=0",
+        f"hydra.sweep.dir={sweep_dir}",
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.strip() == (
+        "error: hydra.sweeper.n_trials=0 runs no trial: set it to the study's total number of "
+        "trials, e.g. hydra.sweeper.n_trials=20 (a stored study runs only the trials it lacks)."
+    )
+    assert not sweep_dir.exists()
+
+
+def test_retraining_a_pareto_front_needs_a_trial_number(tmp_path):
+    from lstm_lab.errors import ConfigError
+    from lstm_lab.sweep.best import retrain_overrides
+
+    front = [
+        {"trial": 2, "overrides": ["hparams_search=bilstm_pareto", "model.hidden_size=8"]},
+        {"trial": 5, "overrides": ["hparams_search=bilstm_pareto", "model.hidden_size=32"]},
+    ]
+    OmegaConf.save(
+        OmegaConf.create({"study_name": "bilstm_pareto", "pareto_front": front}),
+        tmp_path / "best_params.yaml",
+    )
+    with pytest.raises(ConfigError, match=r"Pareto front: trials 2, 5\): choose one with trial="):
+        retrain_overrides(tmp_path)
+    assert retrain_overrides(tmp_path, 5) == ["model.hidden_size=32", "name=bilstm_pareto_trial5"]

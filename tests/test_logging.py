@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import run_cli
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -33,10 +35,16 @@ def test_loss_and_learning_rate_are_logged_every_log_every_n_steps(make_cfg, tmp
 
 
 @pytest.mark.e2e
-def test_redirected_output_is_plain_lines_without_adverts_or_frames(tmp_path):
+def test_train_py_from_the_repo_root_prints_plain_lines_and_writes_its_run(tmp_path):
     run_dir = tmp_path / "run"
     result = run_cli("experiment=lstm", "debug=fast", f"hydra.run.dir={run_dir}")
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert f"Run dir: {run_dir}" in result.stdout and "test/seq_acc" in result.stdout
+    assert (run_dir / ".hydra" / "config.yaml").is_file()
+    assert 0.0 <= metrics["test/seq_acc"] <= 1.0
+
+    # Redirected output: plain lines, no adverts, frames or third-party notices.
     output = result.stdout + result.stderr
     for noise in (
         "\r",
@@ -56,11 +64,7 @@ def test_redirected_output_is_plain_lines_without_adverts_or_frames(tmp_path):
     assert 2 <= len(steps) <= 10 and steps == sorted(set(steps)) and steps[-1] == 20
     assert "train/loss" in progress[-1] and "val/loss" in progress[-1]
 
-
-@pytest.mark.e2e
-def test_train_log_holds_the_summary_validations_and_final_table(tmp_path):
-    run_dir = tmp_path / "run"
-    assert run_cli("experiment=lstm", "debug=fast", f"hydra.run.dir={run_dir}").returncode == 0
+    # train.log: the run's summary line, every validation and the final table.
     text = (run_dir / "train.log").read_text()
     assert "lstm: LSTMSequenceClassifier on CumsumDataModule, 20 steps, seed 1" in text
     assert "validation at step 10: val/loss" in text and "validation at step 20:" in text
@@ -105,6 +109,21 @@ def test_a_terminal_gets_the_bar_and_an_error_starts_on_its_own_line(tmp_path):
     assert process.wait(timeout=120) == 1
     os.close(leader)
     text = b"".join(chunks).decode()
-    assert "Epoch 0:" in text  # tqdm's bar, drawn before the first step diverges
+    assert "Training" in text and "Epoch 0" not in text  # the bar, before the step diverges
     error_lines = [line for line in text.splitlines() if "error: train/loss became" in line]
     assert len(error_lines) == 1 and error_lines[0].startswith("error: ")
+
+
+def test_the_last_progress_line_shows_the_last_validation_and_lines_carry_an_eta(make_cfg, caplog):
+    caplog.set_level("INFO", logger="lstm_lab.progress")
+    # debug=fast: 20 steps, a validation at steps 10 and 20; a line every 5 steps.
+    train(make_cfg("experiment=lstm", "debug=fast", "plot=false", "callbacks.progress_bar.lines=4"))
+    messages = [r.getMessage() for r in caplog.records if r.name == "lstm_lab.progress"]
+    validations = [m for m in messages if m.startswith("validation at step ")]
+    lines = [m for m in messages if m.startswith("step ")]
+    assert [line.split()[1] for line in lines] == ["5/20", "10/20", "15/20", "20/20"]
+    last_validation = validations[-1].split(": ", 1)[1]
+    assert validations[-1].startswith("validation at step 20:")
+    val_loss = last_validation.split("  ")[0]  # "val/loss 0.6..."
+    assert val_loss.startswith("val/loss ") and val_loss in lines[-1]
+    assert "ETA" in lines[0] and "ETA" not in lines[-1]

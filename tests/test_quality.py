@@ -7,6 +7,8 @@ import pytest
 from lstm_lab.train import train
 
 
+# A full recipe run (20 s on 2 cores): a quality run, so `make test-all` runs it.
+@pytest.mark.slow
 def test_bilstm_reaches_99_percent_step_accuracy(make_cfg):
     metrics = train(make_cfg("experiment=bilstm", "trainer=cpu", "plot=false"))
     assert metrics["test/acc"] >= 0.99

@@ -160,11 +160,18 @@ BAD_INPUTS = [
         ["LSTMSequenceClassifier", "model=forecaster or model=regressor"],
         marks=SLOW,
     ),
-    ("train.py", ["experiment=stacked_lstm", "data.lookback=1000"], ["data.lookback=1000"]),
+    pytest.param(
+        "train.py",
+        ["experiment=stacked_lstm", "data.lookback=1000"],
+        ["data.lookback=1000"],
+        marks=SLOW,
+    ),
     pytest.param(
         "train.py", ["ckpt_path={tmp}/missing.ckpt"], ["missing.ckpt does not exist"], marks=SLOW
     ),
-    ("train.py", ["ckpt_path={tmp}/empty.ckpt"], ["empty.ckpt is an empty file"]),
+    pytest.param(
+        "train.py", ["ckpt_path={tmp}/empty.ckpt"], ["empty.ckpt is an empty file"], marks=SLOW
+    ),
     pytest.param(
         "train.py",
         ["ckpt_path={tmp}/junk.ckpt"],
@@ -177,7 +184,12 @@ BAD_INPUTS = [
         ["paths.output_dir=/proc/lstm-lab/run"],
         marks=SLOW,
     ),
-    ("train.py", ["model.hidden_size=100000000"], ["model.hidden_size=100000000", "needs about"]),
+    pytest.param(
+        "train.py",
+        ["model.hidden_size=100000000"],
+        ["model.hidden_size=100000000", "needs about"],
+        marks=SLOW,
+    ),
     pytest.param(
         "train.py",
         ["data.batch_size=1000000000"],
@@ -265,11 +277,11 @@ def test_resume_from_a_folder_without_a_good_checkpoint_says_so(trained, tmp_pat
 @pytest.mark.e2e
 def test_a_checkpoint_of_another_experiment_is_refused(trained, tmp_path):
     ckpt = trained / "checkpoints" / "last.ckpt"
-    message = one_sentence(
-        run_cli("experiment=bilstm", *QUIET, f"ckpt_path={ckpt}", f"paths.log_dir={tmp_path}")
-    )
+    result = run_cli("experiment=bilstm", *QUIET, f"ckpt_path={ckpt}", f"paths.log_dir={tmp_path}")
+    message = one_sentence(result)
     assert "model.bidirectional=False there, True here" in message
     assert not tmp_path.joinpath("train").exists()
+    assert "run dir" not in result.stdout.lower()  # no folder named that is then removed
 
 
 @pytest.mark.e2e
@@ -293,17 +305,24 @@ def test_an_optuna_study_rerun_with_other_fixed_overrides_is_refused(tmp_path):
     message = one_sentence(run_cli(*search, "trainer.max_steps=40", "hydra.sweeper.n_trials=2"))
     assert "trainer.max_steps=40" in message and "hydra.sweeper.study_name=" in message
     assert len(list(sweep_dir.glob("*/metrics.json"))) == 1  # no trial ran on the new budget
+    # The same search with another sweeper setting: the study is complete and says what to do.
+    again = run_cli(*search, "hydra.sweeper.n_trials=1", "hydra.sweeper.pruner=median")
+    assert again.returncode == 0, again.stderr[-2000:]
+    output = again.stdout + again.stderr
+    assert "is complete (1 of 1 trials), so this command trains nothing" in output
+    assert "hydra.sweeper.n_trials=2" in output and "hydra.sweeper.study_name=<new name>" in output
+    assert "Using an existing study" not in output  # Optuna's own notice: ours says more
+    assert len(list(sweep_dir.glob("*/metrics.json"))) == 1
 
 
 # 4. A run folder is self-contained and relocatable.
 
 
 @pytest.mark.e2e
-def test_a_moved_run_folder_resumes_evaluates_exports_and_opens_in_tensorboard(tmp_path):
+def test_a_moved_run_folder_resumes_evaluates_exports_and_opens_in_tensorboard(trained, tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    original = tmp_path / "here" / "run"
-    assert run_cli(*RUN, f"hydra.run.dir={original}").returncode == 0
+    original = copy_of(trained, tmp_path / "here" / "run")  # a copy is a moved folder too
     before = metrics(original)
     moved = tmp_path / "another disk" / "run"
     moved.parent.mkdir()
@@ -316,7 +335,7 @@ def test_a_moved_run_folder_resumes_evaluates_exports_and_opens_in_tensorboard(t
 
     evaluated = run_cli(f"run_dir={moved}", "plot=false", script="eval.py")
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
-    assert (moved / "eval" / "metrics.json").is_file()
+    assert (moved / "eval" / "best" / "metrics.json").is_file()
     exported = run_cli(f"run_dir={moved}", script="export.py")
     assert exported.returncode == 0, exported.stderr[-2000:]
     assert (moved / "export" / "best.onnx").is_file()

@@ -216,6 +216,16 @@ def test_a_sweep_ends_with_intervals_and_paired_comparisons(tmp_path):
         assert expected.sentence() in result.stdout
     assert ("bidirectional_sum", "test/seq_acc") not in paired
 
+    # Summed up again against another reference: nothing trains, the summary follows.
+    finished = {p: p.read_text() for p in sweep_dir.glob("*/metrics.json")}
+    again = run_cli("-m", f"resume={sweep_dir}", "compare_to=forward")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert (again.stdout + again.stderr).count("Skipped: this job completed") == 9
+    assert {p: p.read_text() for p in sweep_dir.glob("*/metrics.json")} == finished
+    text = (sweep_dir / "summary.md").read_text()
+    assert "## Paired comparison with direction=forward (same seeds)" in text
+    assert "compare_to" not in text.split("## Jobs")[0]  # the summary's setting, not a job's
+
 
 @pytest.mark.e2e
 @pytest.mark.parametrize(
@@ -226,10 +236,11 @@ def test_a_sweep_ends_with_intervals_and_paired_comparisons(tmp_path):
             "compare_to=sideways is not a value of the swept direction: "
             "choose one of forward, backward.",
         ),
-        (
+        pytest.param(
             ["direction=forward,backward", "model.hidden_size=4,8", "compare_to=forward"],
             "compare_to=forward needs a sweep over seed and exactly one other key, but this one "
             "sweeps direction, model.hidden_size: remove compare_to or sweep one key.",
+            marks=pytest.mark.slow,  # a second message: `make test-all`
         ),
     ],
 )

@@ -12,6 +12,9 @@ import pytest
 from conftest import run_cli
 from test_interruptions import QUICK, QUIET, final_metrics, read_summary, start, wait_for_file
 
+# Every test here starts train.py.
+pytestmark = pytest.mark.e2e
+
 SUBMITIT = ["-m", "hydra/launcher=submitit_local"]
 
 

@@ -256,42 +256,49 @@ def test_a_tensorboard_only_run_never_imports_mlflow(tmp_path, monkeypatch):
     assert not (tmp_path / "mlflow.db").exists()
 
 
-def test_an_unwritable_store_ends_in_one_sentence_before_training(tmp_path):
+# Each mistake on a single run and on a multirun; the default tier takes one of each route.
+SINGLE = ()
+MULTI = ("-m", "seed=1,2")
+
+
+@pytest.mark.parametrize("mode", [SINGLE, pytest.param(MULTI, marks=pytest.mark.slow)])
+def test_an_unwritable_store_ends_in_one_sentence_before_training(tmp_path, mode):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    for mode in (), ("-m", "seed=1,2"):
-        result = run_cli(
-            *mode,
-            "logger=mlflow",
-            f"logger.mlflow.tracking_uri=sqlite:///{blocker}/mlflow.db",
-            *QUIET,
-            f"paths.log_dir={tmp_path}",
-        )
-        assert result.returncode == 2
-        assert result.stderr.strip() == (
-            f"error: cannot write the MLflow store under {blocker} (file exists): choose a "
-            "writable place with logger.mlflow.tracking_uri=sqlite:///<file>."
-        )
-        assert not (tmp_path / "train").exists()  # no run or sweep folder
+    result = run_cli(
+        *mode,
+        "logger=mlflow",
+        f"logger.mlflow.tracking_uri=sqlite:///{blocker}/mlflow.db",
+        *QUIET,
+        f"paths.log_dir={tmp_path}",
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: cannot write the MLflow store under {blocker} (file exists): choose a "
+        "writable place with logger.mlflow.tracking_uri=sqlite:///<file>."
+    )
+    assert not (tmp_path / "train").exists()  # no run or sweep folder
 
 
-def test_a_tracking_server_that_does_not_answer_ends_in_one_sentence_before_training(tmp_path):
+@pytest.mark.parametrize("mode", [pytest.param(SINGLE, marks=pytest.mark.slow), MULTI])
+def test_a_tracking_server_that_does_not_answer_ends_in_one_sentence_before_training(
+    tmp_path, mode
+):
     uri = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    for mode in (), ("-m", "seed=1,2"):
-        result = run_cli(
-            *mode,
-            "logger=mlflow",
-            f"logger.mlflow.tracking_uri={uri}",
-            *QUIET,
-            f"paths.log_dir={tmp_path}",
-        )
-        assert result.returncode == 2
-        assert result.stderr.strip() == (
-            f"error: the MLflow tracking server {uri} does not answer (Connection refused): "
-            "start it (make mlflow) or log to the local store by leaving out "
-            "logger.mlflow.tracking_uri."
-        )
-        assert not (tmp_path / "train").exists()  # no run or sweep folder
+    result = run_cli(
+        *mode,
+        "logger=mlflow",
+        f"logger.mlflow.tracking_uri={uri}",
+        *QUIET,
+        f"paths.log_dir={tmp_path}",
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: the MLflow tracking server {uri} does not answer (Connection refused): "
+        "start it (make mlflow) or log to the local store by leaving out "
+        "logger.mlflow.tracking_uri."
+    )
+    assert not (tmp_path / "train").exists()  # no run or sweep folder
 
 
 def mlflow_server_installed() -> bool:

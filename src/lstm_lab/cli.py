@@ -210,26 +210,62 @@ def resume_overrides(run_dir: Path, overrides: list[str]) -> list[str]:
     return [*original, *overrides, path_override("hydra.run.dir", run_dir)]
 
 
+def split_flags(args: list[str]) -> tuple[list[str], list[str]]:
+    """(Hydra's flags with their values, the overrides) of a command line, read with the
+    options of Hydra's own argument parser: `--cfg job` and `--cfg=job`, `-c job`, `-cjob`,
+    `--package _global_`, `--info` with or without a value, `--config-dir DIR`, ..."""
+    from hydra._internal.utils import get_args_parser
+
+    actions = {name: a for a in get_args_parser()._actions for name in a.option_strings}
+    flags: list[str] = []
+    overrides: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if not arg.startswith("-"):
+            overrides.append(arg)
+            continue
+        flags.append(arg)
+        name, attached = arg.split("=", 1)[0], "=" in arg
+        action = actions.get(name)
+        if action is None and arg[:2] in actions and not arg.startswith("--"):
+            action, attached = actions[arg[:2]], True  # a short flag with its value: -cjob
+        if action is None or attached or action.nargs not in (None, "?") or i >= len(args):
+            continue
+        value = args[i]
+        # A flag's value follows it; an optional one (--info) only when it is one of its choices.
+        if (action.nargs is None and not value.startswith("-")) or value in (action.choices or ()):
+            flags.append(value)
+            i += 1
+    return flags, overrides
+
+
 def prepare_argv(argv: list[str], config_dir: Path, config_name: str = "train") -> list[str]:
-    """Expand `resume=` and check what Hydra would otherwise report with a stack trace."""
+    """Expand `resume=` and check what Hydra would otherwise report with a stack trace.
+
+    The command Hydra gets has the overrides first, then the flags: `--info` at the end of
+    a line then takes no override as its value."""
     args = argv[1:]
     if config_name == "train":
         args = sweep_argv(args)  # resume=<sweep dir>, and a re-run sweep must match its folder
+    flags, args = split_flags(args)
     resume = [a for a in args if a.startswith("resume=")] if config_name == "train" else []
-    if resume and {"-m", "--multirun"} & set(args):
+    if resume and {"-m", "--multirun"} & set(flags):
         raise ConfigError(
             f"{resume[-1]} is not a sweep folder (it has no multirun.yaml): a run folder "
             f"continues without -m, as python train.py {resume[-1]}."
         )
     if resume:
         args = [a for a in args if not a.startswith("resume=")]
-        overrides = [a for a in args if _split(a) and not a.startswith("-")]
+        overrides = [a for a in args if _split(a)]
         others = [a for a in args if a not in overrides]
         args = others + resume_overrides(Path(resume[-1].split("=", 1)[1]), overrides)
-    overrides = [a for a in args if not a.startswith("-")]
+    overrides = args
     # Hydra's --config-dir adds a folder whose groups extend configs/ (e.g. a user's searches).
-    extra = [Path(b) for a, b in zip(args, args[1:], strict=False) if a in ("--config-dir", "-cd")]
-    extra += [Path(a.split("=", 1)[1]) for a in args if a.startswith("--config-dir=")]
+    pairs = zip(flags, flags[1:], strict=False)
+    extra = [Path(b) for a, b in pairs if a in ("--config-dir", "-cd")]
+    extra += [Path(a.split("=", 1)[1]) for a in flags if a.startswith(("--config-dir=", "-cd="))]
     check_group_choices(overrides, config_dir, extra)
     if not extra:  # keys of groups from another folder are Hydra's to check
         check_keys(overrides, config_name, config_dir)
@@ -237,7 +273,7 @@ def prepare_argv(argv: list[str], config_dir: Path, config_name: str = "train") 
         check_output_dir(overrides)
         if not resume:
             check_run_dir_is_new(overrides)
-    return [argv[0], *args]
+    return [argv[0], *overrides, *flags]
 
 
 def launch(main: Callable[[], Any], config_name: str) -> None:

@@ -3,7 +3,8 @@
     python eval.py run_dir=<run>                            # or
     python eval.py ckpt_path=<run>/checkpoints/best.ckpt
 
-Writes `<run>/eval/`: metrics.json, a PNG, and the per-item predictions behind them. What is
+Writes `<run>/eval/<checkpoint>/` (`eval/best/`, `eval/last/`, ...: one evaluation per
+checkpoint): metrics.json, a PNG, and the per-item predictions behind them. What is
 reported depends on the task and comes from its task's `evaluate` (lstm_lab/tasks/).
 """
 
@@ -19,20 +20,22 @@ from omegaconf import DictConfig
 from lstm_lab.cli import launch, one_sentence_errors
 from lstm_lab.config import CONFIG_DIR
 from lstm_lab.finished_run import load_run, output_folder
-from lstm_lab.io import format_table, write_json
+from lstm_lab.io import format_table, safe_dir, write_json
 from lstm_lab.validation import check_bool, check_int
 
 log = logging.getLogger(__name__)
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
-    """Rescore a finished run; returns the metrics written to `<run>/eval/metrics.json`."""
+    """Rescore a finished run; returns the metrics written to `<run>/eval/<ckpt>/metrics.json`."""
     check_int("n_sequences", cfg.n_sequences, minimum=0)
     check_bool("plot", cfg.plot)
     if cfg.get("num_threads") is not None:
         torch.set_num_threads(check_int("num_threads", cfg.num_threads))
     run = load_run(cfg.get("ckpt_path"), cfg.get("run_dir"))
-    with output_folder(run.dir, "eval", "the evaluation") as out:
+    with output_folder(run.dir, "eval", "the evaluation") as evals:
+        # One folder per checkpoint: evaluating last.ckpt keeps best.ckpt's evaluation.
+        out = safe_dir(evals, run.ckpt_path.stem)
         print(f"Evaluating {run.ckpt_path}")
         metrics: dict[str, Any] = run.task.evaluate(
             run.model, run.datamodule, out, run.name, plot=cfg.plot, n_sequences=cfg.n_sequences

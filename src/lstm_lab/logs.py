@@ -46,6 +46,11 @@ def quiet_third_party() -> None:
     # steps_per_execution reads its batches through Lightning's `dataloader_iter` flavour on
     # purpose (models/base.py); Lightning warns about it being experimental on every run.
     warnings.filterwarnings("ignore", message=r".*`dataloader_iter`.*")
+    # A resumed run continues in its own checkpoints/ folder: that it is not empty is the point.
+    warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
+    # The Optuna sweeper asks and tells trials itself (no Study.optimize) and keeps each trial's
+    # heartbeat itself (hydra_plugins/lstm_lab_optuna_sweeper/workers.py); Optuna warns per trial.
+    warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
 
 
 def stdout_is_terminal() -> bool:

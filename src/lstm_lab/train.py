@@ -113,6 +113,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
     task, datamodule, model, trainer = build(cfg)
+    if cfg.get("ckpt_path"):
+        check_fits(model, cfg.ckpt_path)  # before naming a run dir that a refusal removes
     log.info(
         "%s: %s on %s, %d steps, seed %s; run dir %s",
         cfg.name,
@@ -122,8 +124,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         cfg.get("seed"),
         cfg.paths.output_dir,
     )
-    if cfg.get("ckpt_path"):
-        check_fits(model, cfg.ckpt_path)
     start = time.perf_counter()
     # weights_only: a checkpoint is data, whoever wrote it.
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)

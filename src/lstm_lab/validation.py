@@ -287,3 +287,13 @@ def check_accelerator(accelerator: str) -> None:
             f"trainer.accelerator={accelerator} needs a CUDA GPU, but none is available here; "
             "run with trainer=cpu (or trainer=default, which picks what is present)."
         )
+
+
+def check_n_trials(n_trials: object) -> None:
+    """An Optuna search's `hydra.sweeper.n_trials` must ask for at least one trial."""
+    if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1:
+        raise ConfigError(
+            f"hydra.sweeper.n_trials={n_trials} runs no trial: set it to the study's total "
+            "number of trials, e.g. hydra.sweeper.n_trials=20 (a stored study runs only the "
+            "trials it lacks)."
+        )

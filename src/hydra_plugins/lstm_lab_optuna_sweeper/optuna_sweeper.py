@@ -62,9 +62,14 @@ from hydra_plugins.lstm_lab_optuna_sweeper.workers import (
     retried,
     retry_once,
 )
+from lstm_lab.errors import ConfigError
 from lstm_lab.status import Status
+from lstm_lab.validation import check_n_trials
 
 log = logging.getLogger(__name__)
+# Optuna's INFO lines ("Using an existing study ...", "Trial 3 finished ...") repeat what the
+# sweeper reports itself, in its own words; its warnings still show.
+optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 # Seconds between a waiting worker's looks at the study: it exits (and writes the summary)
 # at most this long after the last trial ends; a look is one small sqlite read.
@@ -103,6 +108,13 @@ class OptunaSweeper(Sweeper):
                 "hydra.sweeper.search_space (hydra-optuna-sweeper 1.1's form) is not supported: "
                 "write each dimension in hydra.sweeper.params, e.g. x: interval(-5.0, 5.0)."
             )
+        try:  # lstm-lab's callback checks it before any folder; an app of its own, here
+            check_n_trials(n_trials)
+        except ConfigError as error:
+            from lstm_lab.errors import report
+
+            report(error)
+            sys.exit(2)
         self.directions = directions(direction)
         self.study_name = study_name or "optuna"
         self.storage = storage
@@ -165,6 +177,10 @@ class OptunaSweeper(Sweeper):
 
     def _check_metrics(self) -> None:
         metric = OmegaConf.select(self.config, "optimized_metric", default=None)
+        if metric is None:
+            # As hydra-optuna-sweeper: the objectives are what the task function returns, a
+            # number or one per direction; a trial returning anything else fails (see _tell).
+            return
         n = len(metric) if OmegaConf.is_list(metric) else 1
         if n != len(self.directions):
             raise SearchConfigError(
@@ -288,6 +304,18 @@ class OptunaSweeper(Sweeper):
             self.total,
             running,
         )
+        if finished >= self.total and not running:
+            log.warning(
+                "Optuna study %r in %s is complete (%d of %d trials), so this command trains "
+                "nothing and reports the study's best again. To run more trials, set "
+                "hydra.sweeper.n_trials=%d; to search with other settings (pruner, sampler, "
+                "params), start a new study with hydra.sweeper.study_name=<new name>.",
+                self.study_name,
+                self.storage,
+                finished,
+                self.total,
+                2 * self.total,
+            )
         returns: list[Sequence[JobReturn]] = []
         waiting_for = 0
         while True:
@@ -363,12 +391,20 @@ class OptunaSweeper(Sweeper):
         return results
 
     def _values(self, value: Any) -> list[float] | None:
-        values = list(value) if isinstance(value, list | tuple) else [value]
+        """The objectives in a task function's return value (a number, or a sequence of one
+        per direction, as hydra-optuna-sweeper takes them), or None."""
+        values = (
+            list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+        )
         if len(values) != len(self.directions):
             return None
-        if not all(isinstance(v, int | float) and not math.isnan(v) for v in values):
+        try:
+            numbers = [float(v) for v in values if not isinstance(v, str | bool)]
+        except (TypeError, ValueError):
             return None
-        return [float(v) for v in values]
+        if len(numbers) != len(values) or any(math.isnan(v) for v in numbers):
+            return None
+        return numbers
 
     def _tell(self, study: optuna.Study, trial: optuna.Trial, result: JobReturn) -> None:
         job_dir = OmegaConf.select(result.hydra_cfg, "hydra.runtime.output_dir") or ""
@@ -414,7 +450,10 @@ class OptunaSweeper(Sweeper):
 
     def _trial_entry(self, trial: optuna.trial.FrozenTrial, fixed: list[str]) -> dict[str, Any]:
         metric = OmegaConf.select(self.config, "optimized_metric", default=None)
-        names = list(metric) if OmegaConf.is_list(metric) else [metric or "value"]
+        if metric is None and len(self.directions) > 1:  # objectives from the return value
+            names = [f"objective_{i}" for i in range(len(self.directions))]
+        else:
+            names = list(metric) if OmegaConf.is_list(metric) else [metric or "value"]
         entry: dict[str, Any] = {"trial": trial.number}
         if len(self.directions) == 1:
             entry["value"] = trial.value

@@ -22,8 +22,9 @@ from lstm_lab.run_dirs import (
     lock,
     unlock,
 )
+from lstm_lab.status import Status
 from lstm_lab.sweep.mlflow_runs import check_store, end_parent, start_parent
-from lstm_lab.validation import check_folder_settings
+from lstm_lab.validation import check_folder_settings, check_n_trials
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class RunFolders(Callback):
         with _one_sentence():
             check_folder_settings(config)
             check_compare_to(config)  # before any job runs or any folder is made
+            if "n_trials" in config.hydra.sweeper:  # an Optuna search
+                check_n_trials(config.hydra.sweeper.n_trials)
             store = check_store(config)
             sweep_dir = claim_sweep(config, unique=self.sweep)
             if store is not None and not is_other_rank():
@@ -117,7 +120,8 @@ def summarize(config: DictConfig) -> None:
         # The tables are written already; a figure that cannot be drawn must not hide them.
         log.exception("Could not draw comparison.png")
     print(f"\n{text}\nSweep dir: {sweep_dir}\n  {outputs}", flush=True)
-    failed = [job for job in jobs if not job.status.has_result]
+    # An interrupted job did not fail: the summary tells how to continue it.
+    failed = [job for job in jobs if not job.status.has_result and job.status != Status.INTERRUPTED]
     if failed:
         log.warning(
             "%d of %d jobs failed: %s (errors in summary.md)",

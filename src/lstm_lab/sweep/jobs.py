@@ -11,6 +11,8 @@ from lstm_lab.io import load_yaml
 from lstm_lab.run_record import RunRecord
 from lstm_lab.status import Status
 
+# Overrides that set how the sweep is summed up, not what a job does (compare_to=...).
+SUMMARY_KEYS = ("compare_to",)
 NOT_FINISHED = "no metrics.json: the job stopped before it finished (see its train.log)"
 
 
@@ -25,6 +27,8 @@ class Job:
     status: Status = Status.FAILED
     error: str = ""
     batch_size: int | None = None
+    # Keys the sweep's command sweeps, even where only one of their values has run so far.
+    swept: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self.status = Status.of(self.status)
@@ -44,6 +48,8 @@ def read_job(folder: Path) -> Job:
         for override in load_yaml(hydra_dir / "overrides.yaml")
         if "=" in override
     )
+    for key in SUMMARY_KEYS:  # the summary's setting, not the job's
+        overrides.pop(key, None)
     job = Job(num=int(hydra_cfg.hydra.job.num), folder=folder, overrides=overrides)
     config_file = hydra_dir / "config.yaml"
     if config_file.is_file():
@@ -59,16 +65,41 @@ def read_job(folder: Path) -> Job:
     return job
 
 
+def swept_keys(sweep_dir: Path) -> frozenset[str]:
+    """The keys the sweep's command sweeps (`seed=0,1,2`, `x=range(...)`, a search's params),
+    read from its multirun.yaml; none when there is no such file."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    record = Path(sweep_dir) / "multirun.yaml"
+    if not record.is_file():
+        return frozenset()
+    try:  # plain values, read with bounds and nothing resolved: a sweep folder is data
+        hydra = (load_yaml(record) or {}).get("hydra") or {}
+        task = (hydra.get("overrides") or {}).get("task") or []
+        params = (hydra.get("sweeper") or {}).get("params") or {}
+        parsed = OverridesParser.create().parse_overrides([str(o) for o in task])
+    except Exception:  # an unreadable or hand-edited record: the jobs' own values decide
+        return frozenset()
+    keys = {o.key_or_group for o in parsed if o.is_sweep_override()}
+    return frozenset(keys | {str(k) for k in params})
+
+
 def read_jobs(sweep_dir: Path) -> list[Job]:
     """Every job folder under `sweep_dir` (those with Hydra's .hydra/ record), by job number."""
     folders = [p.parent.parent for p in Path(sweep_dir).glob("*/.hydra/overrides.yaml")]
-    return sorted((read_job(f) for f in folders), key=lambda job: job.num)
+    swept = swept_keys(sweep_dir)
+    jobs = sorted((read_job(f) for f in folders), key=lambda job: job.num)
+    for job in jobs:
+        job.swept = swept
+    return jobs
 
 
 def varying_keys(jobs: list[Job]) -> list[str]:
-    """Override keys whose value is not the same in every job, in first-seen order."""
+    """Override keys whose value is not the same in every job, or that the sweep sweeps
+    (a stopped `seed=0,1,2` sweep whose jobs so far all ran seed=0), in first-seen order."""
     keys = list(dict.fromkeys(k for job in jobs for k in job.overrides))
-    return [k for k in keys if len({job.overrides.get(k) for job in jobs}) > 1]
+    swept = set().union(*(job.swept for job in jobs)) if jobs else set()
+    return [k for k in keys if k in swept or len({job.overrides.get(k) for job in jobs}) > 1]
 
 
 def common_overrides(jobs: list[Job]) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from lstm_lab.plotting import pyplot, save_figure
 from lstm_lab.status import Status
 from lstm_lab.sweep.curves import read_curve
 from lstm_lab.sweep.jobs import Job, varying_keys
-from lstm_lab.sweep.stats import CONFIDENCE, describe
+from lstm_lab.sweep.stats import CONFIDENCE, MIN_SEEDS, describe
 from lstm_lab.sweep.summary import SEED_KEY, Group, group_jobs
 
 # A grid with more lines than this in the metric panel shows the job history instead.
@@ -64,8 +65,8 @@ def _plot_curves(ax, groups: list[Group], tag: str, colors: list, grid: bool) ->
     ax.grid(alpha=0.3, which="both")
     title = "mean over seeds, band ±1 std" if grid else "one line per job"
     ax.set_title(f"{tag}: {title}", fontsize=10)
-    if len(groups) <= MAX_LEGEND:
-        ax.legend(fontsize=8)
+    if len(groups) <= MAX_LEGEND and ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)  # none when no job has a curve yet
 
 
 def _as_numbers(values: list[str]) -> list[float] | None:
@@ -88,9 +89,11 @@ def _plot_metric_by_value(ax, groups: list[Group], keys: list[str], metric: str,
             stats = describe(group.values_of(metric))
             position = categories.index(group.values[x_key])
             x = numbers[position] if numbers else position
-            # No bar where one seed gives no interval.
+            # No bar where too few seeds give no interval.
             below, above = (
-                (0.0, 0.0) if stats.n < 2 else (stats.mean - stats.low, stats.high - stats.mean)
+                (0.0, 0.0)
+                if stats.n < MIN_SEEDS
+                else (stats.mean - stats.low, stats.high - stats.mean)
             )
             points.append((x, stats.mean, below, above))
         if len(series) == 1 and numbers is None:
@@ -174,9 +177,11 @@ def plot_comparison(
         ax_metric.set_title(f"final {metric} of each job", fontsize=10)
         ax_metric.set_ylabel(metric)
     ax_metric.grid(alpha=0.3)
-    failed = sum(not job.status.has_result for job in jobs)
-    pruned = sum(job.status is Status.PRUNED for job in jobs)
-    notes = [f"{pruned} pruned (x: where)" if pruned else "", f"{failed} failed" if failed else ""]
-    note = f" ({', '.join(filter(None, notes))} of {len(jobs)} jobs)" if pruned or failed else ""
+    counts = Counter(job.status for job in jobs if job.status is not Status.COMPLETED)
+    notes = [
+        f"{n} {status}" + (" (x: where)" if status is Status.PRUNED else "")
+        for status, n in counts.items()
+    ]
+    note = f" ({', '.join(notes)} of {len(jobs)} jobs)" if notes else ""
     fig.suptitle(f"{title}{note}")
     return save_figure(fig, path)

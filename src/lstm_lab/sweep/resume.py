@@ -23,6 +23,10 @@ from lstm_lab.run_dirs import is_other_rank
 from lstm_lab.run_record import RunRecord
 from lstm_lab.status import Status
 
+# Settings that only shape the summary (compare_to): a finished sweep resumed with another
+# value is summed up again with it, and no job trains again.
+from lstm_lab.sweep.jobs import SUMMARY_KEYS
+
 log = logging.getLogger(__name__)
 
 MULTIRUN_FLAGS = ("-m", "--multirun")
@@ -52,10 +56,6 @@ def stored_overrides(sweep_dir: Path) -> tuple[list[str], list[str]]:
         )
     task = replayable(overrides.get("task", []), path)
     return task, replayable(overrides.get("hydra", []), path, hydra=True)
-
-
-# Settings that only shape the summary, which a resumed sweep may change.
-SUMMARY_KEYS = ("compare_to",)
 
 
 def check_same_experiment(sweep_dir: Path, given: list[str]) -> None:
@@ -118,8 +118,8 @@ def check_same_sweep(sweep_dir: Path, given: list[str], *, replaying: bool = Fal
     """A command continuing `sweep_dir` must sweep and fix exactly what that sweep did (with
     `resume=`, the overrides it repeats must be the sweep's; the rest are replayed)."""
     stored, _ = stored_overrides(sweep_dir)
-    have = {s.lstrip("+") for s in stored}
-    asked = {g.lstrip("+") for g in given}
+    have = {s.lstrip("+") for s in stored if _key(s) not in SUMMARY_KEYS}
+    asked = {g.lstrip("+") for g in given if _key(g) not in SUMMARY_KEYS}
     if asked <= have if replaying else asked == have:
         return
     raise ConfigError(
@@ -143,6 +143,9 @@ def sweep_argv(args: list[str]) -> list[str]:
         check_same_sweep(sweep_dir, given, replaying=True)
         check_same_experiment(sweep_dir, given)
         task, hydra = stored_overrides(sweep_dir)
+        summary = [a for a in given if _key(a) in SUMMARY_KEYS]
+        given_keys = {_key(a) for a in summary}
+        task = [o for o in task if _key(o) not in given_keys] + summary
         users = {_key(a) for a in args if _is_hydra(a)}
         replayed = [o for o in hydra if _key(o) not in users | {"hydra.sweep.dir"}]
         flags = [a for a in args if _key(a) is None]

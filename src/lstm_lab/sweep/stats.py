@@ -11,6 +11,9 @@ import numpy as np
 from scipy import stats
 
 CONFIDENCE = 0.95
+# Seeds a group needs before the summary shows its interval: with 2 the t factor is 12.7,
+# and the interval of a time or an accuracy reaches values it cannot take.
+MIN_SEEDS = 3
 ALPHA = 1 - CONFIDENCE
 # Metrics whose larger values are better; every other metric (loss, mse, seconds) is minimised.
 HIGHER_IS_BETTER = re.compile(r"(^|_)(acc|accuracy|f1|auc|r2|precision|recall)$")

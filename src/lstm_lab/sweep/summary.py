@@ -15,9 +15,22 @@ from lstm_lab.io import atomic_text, atomic_write
 from lstm_lab.status import Status
 from lstm_lab.sweep.jobs import Job, common_overrides, varying_keys
 from lstm_lab.sweep.paired import SEED_KEY, Comparison, compare_variants
-from lstm_lab.sweep.stats import ALPHA, CONFIDENCE, SeedStats, describe, direction_words, format_p
+from lstm_lab.sweep.stats import (
+    ALPHA,
+    CONFIDENCE,
+    MIN_SEEDS,
+    SeedStats,
+    describe,
+    direction_words,
+    format_p,
+)
 
 log = logging.getLogger(__name__)
+TWO_SEEDS = (
+    f"Two {SEED_KEY}s are too few for a confidence interval (its t factor is 12.7: the "
+    f"interval would span impossible values); rows with 2 {SEED_KEY}s show mean ± std only. "
+    f"Run {MIN_SEEDS} or more {SEED_KEY}s for an interval."
+)
 
 
 @dataclass
@@ -38,6 +51,21 @@ class Group:
     def values_of(self, metric: str) -> list[float]:
         values = (job.metrics.get(metric) for job in self.completed)
         return [v for v in values if v is not None and not math.isnan(v)]
+
+
+# How the tally names the ways a job can end, in this order; "completed" and "failed" always.
+ENDINGS = (Status.COMPLETED, Status.PRUNED, Status.INTERRUPTED, Status.DIVERGED)
+
+
+def tally(jobs: Iterable[Job]) -> str:
+    """`4 completed, 1 interrupted, 0 failed`: each way the jobs ended, counted apart."""
+    counts = Counter(job.status for job in jobs)
+    parts = [
+        f"{counts.pop(status, 0)} {status}"
+        for status in ENDINGS
+        if status is Status.COMPLETED or counts.get(status)
+    ]
+    return ", ".join([*parts, f"{sum(counts.values())} failed"])
 
 
 def metric_names(jobs: Iterable[Job]) -> list[str]:
@@ -97,6 +125,13 @@ def _interval(stats: SeedStats) -> str:
     return f"[{stats.low:.{decimals}f}, {stats.high:.{decimals}f}]"
 
 
+def _mean_and_std(stats: SeedStats) -> str:
+    """The mean, with its std where there are two seeds (too few for an interval)."""
+    return (
+        f"{_number(stats.mean)} ± {_number(stats.std, 2)}" if stats.n == 2 else _number(stats.mean)
+    )
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
@@ -116,11 +151,7 @@ def markdown(
     keys = varying_keys(jobs)
     metrics = metric_names(jobs)
     failed = [job for job in jobs if job.status is not Status.COMPLETED]
-    lines = [f"# {title}", ""]
-    counts = Counter(job.status for job in jobs)
-    done, pruned = counts.pop(Status.COMPLETED, 0), counts.pop(Status.PRUNED, 0)
-    tally = f"{done} completed, " + (f"{pruned} pruned, " if pruned else "")
-    lines.append(f"{len(jobs)} jobs: {tally}{sum(counts.values())} failed.")
+    lines = [f"# {title}", "", f"{len(jobs)} jobs: {tally(jobs)}."]
     common = common_overrides(jobs)
     if common:
         lines.append("Every job: " + " ".join(f"`{k}={v}`" for k, v in common.items()) + ".")
@@ -151,10 +182,12 @@ def markdown(
             for name in metrics:
                 stats = describe(group.values_of(name))
                 spread = f"{_number(stats.mean)} ± {_number(stats.std, 2)} {_interval(stats)}"
-                cells.append(spread if stats.n > 1 else _number(stats.mean))
+                cells.append(spread if stats.n >= MIN_SEEDS else _mean_and_std(stats))
             seeds = f"{len(group.completed)}/{len(group.jobs)}"
             rows.append([*group.values.values(), seeds, *cells])
         lines += _table([*group_keys, f"{SEED_KEY}s ok", *metrics], rows)
+        if any(len(group.completed) == 2 for group in groups):
+            lines += ["", TWO_SEEDS]
     if isinstance(comparison, Comparison):
         lines += _paired_markdown(comparison, metric)
     elif isinstance(comparison, ConfigError):
@@ -214,6 +247,8 @@ def write_seed_csv(path: Path, jobs: list[Job]) -> Path:
             for metric in metric_names(jobs):
                 stats = describe(group.values_of(metric))
                 numbers = [stats.mean, stats.std, stats.low, stats.high]
+                if stats.n < MIN_SEEDS:
+                    numbers[2:] = [math.nan, math.nan]  # too few seeds for an interval
                 writer.writerow(
                     [*group.values.values(), metric, stats.n]
                     + ["" if math.isnan(x) else x for x in numbers]
