@@ -34,9 +34,12 @@ from lstm_lab.tasks.forecasts import (
 )
 from lstm_lab.tasks.series_intervals import (
     IntervalSettings,
+    adaptive_margins,
     bands_frame,
+    bands_of,
     interval_scores,
     join_bands,
+    window_calibration,
     window_intervals,
 )
 from lstm_lab.validation import check_backtest
@@ -146,7 +149,10 @@ def backtest_bands(
     predicted: dict[str, np.ndarray],
 ) -> dict:
     """Every window's bands, per model: each calibrated on the rolling origins whose targets
-    end by the window's origin, with the models that forecast the window."""
+    end by the window's origin, with the models that forecast the window; under
+    `intervals.adaptive=aci` each window's level then moves with the earlier windows' misses."""
+    if settings.adaptive == "aci":
+        return aci_bands(settings, groups, values, origins, fits, predicted)
     parts = []
     for members, model, datamodule in groups:
         baselines = {k: v[members] for k, v in predicted.items() if k != MODEL}
@@ -157,6 +163,41 @@ def backtest_bands(
         )  # fmt: skip
         parts.append((members, bands))
     return join_bands(parts, len(origins))
+
+
+def aci_bands(
+    settings: IntervalSettings,
+    groups: list,
+    values: np.ndarray,
+    origins: np.ndarray,
+    fits: list[int],
+    predicted: dict[str, np.ndarray],
+) -> dict:
+    """Every window's ACI bands, per model, walking the windows in time order (docs/intervals.md);
+    a window's misses count once its last target is observed, before a later window's origin."""
+    calibration: dict[str, list] = {}
+    outputs: dict[str, np.ndarray] = {}
+    for members, model, datamodule in groups:
+        baselines = {k: v[members] for k, v in predicted.items() if k != MODEL}
+        window_origins = origins[members]
+        got, out = window_calibration(
+            model, datamodule, values, window_origins, window_origins,
+            fits[members[0]], baselines, settings,
+        )  # fmt: skip
+        for name, per_window in got.items():
+            calibration.setdefault(name, [None] * len(origins))
+            for w, scores in zip(members, per_window, strict=True):
+                calibration[name][w] = scores
+            rows = outputs.setdefault(name, np.zeros((len(origins), *out[name].shape[1:])))
+            rows[members] = out[name]
+    horizon = outputs[MODEL].shape[1]
+    actual = values[origins[:, None] + np.arange(1, horizon + 1)]
+    models = {MODEL: groups[-1][1]}
+    margins = adaptive_margins(calibration, outputs, actual, origins, settings, models)
+    return {
+        name: bands_of(name, outputs[name], margins[name], settings, models.get(name))[1]
+        for name in outputs
+    }
 
 
 def write_backtest(

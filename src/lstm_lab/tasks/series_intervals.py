@@ -12,16 +12,20 @@ import pytorch_lightning as pl
 import torch
 
 from lstm_lab.errors import ConfigError
+from lstm_lab.intervals.adaptive import aci_margins
 from lstm_lab.intervals.conformal import Bands, conformal_quantile, rolling_origins
 from lstm_lab.intervals.levels import check_levels, level_name
 from lstm_lab.intervals.metrics import interval_metrics
 from lstm_lab.tasks import stat_baselines
 from lstm_lab.tasks.forecasts import Forecasts
-from lstm_lab.validation import check_choice, check_int
+from lstm_lab.validation import check_choice, check_float, check_int
 
 # conformal: split-conformal around point forecasts; quantile: a quantile model's own bands;
 # cqr: those bands conformalised (Romano et al. 2019). Baselines are always conformal.
 METHODS = ("conformal", "quantile", "cqr")
+# none: split-conformal margins as calibrated; aci: backtest windows' levels adapted from the
+# misses of earlier windows (adaptive conformal inference, lstm_lab.intervals.adaptive).
+ADAPTIVE = ("none", "aci")
 MODEL = "lstm"
 
 # calibration origins (m,) -> forecasts by model name: (m, H) points, or (m, H, Q) quantiles
@@ -30,21 +34,33 @@ OriginForecasts = Callable[[np.ndarray], dict[str, np.ndarray]]
 
 @dataclass(frozen=True)
 class IntervalSettings:
-    """The `intervals` config: levels (percent), method, calibration windows and their step."""
+    """The `intervals` config: levels (percent), method, calibration windows and their step,
+    and the backtests' adaptive level update with its step size gamma."""
 
     levels: tuple[float, ...]
     method: str
     windows: int | None
     step: int
+    adaptive: str = "none"
+    gamma: float = 0.01
 
     @classmethod
     def from_config(cls, cfg: Any) -> IntervalSettings:
         windows = cfg.get("windows")
+        method = check_choice("intervals.method", cfg.get("method"), METHODS)
+        adaptive = check_choice("intervals.adaptive", cfg.get("adaptive", "none"), ADAPTIVE)
+        if adaptive != "none" and method == "quantile":
+            raise ConfigError(
+                f"intervals.adaptive={adaptive} adapts conformal margins and "
+                "intervals.method=quantile has none: use intervals.method=cqr or conformal."
+            )
         return cls(
             levels=check_levels(cfg.get("levels")),
-            method=check_choice("intervals.method", cfg.get("method"), METHODS),
+            method=method,
             windows=None if windows is None else check_int("intervals.windows", windows),
             step=check_int("intervals.step", cfg.get("step")),
+            adaptive=adaptive,
+            gamma=check_float("intervals.gamma", cfg.get("gamma", 0.01), 0.0, 1.0, low_open=True),
         )
 
 
@@ -91,7 +107,7 @@ def scores_of(outputs: np.ndarray, actual: np.ndarray, model, method: str) -> np
     return np.abs(actual - point)
 
 
-def margins_before(
+def scores_before(
     forecast_from: OriginForecasts,
     values: np.ndarray,
     ends: np.ndarray,
@@ -99,9 +115,9 @@ def margins_before(
     first: int,
     settings: IntervalSettings,
     models: dict[str, Any],
-) -> dict[str, np.ndarray]:
-    """Per model name, margins (n, L, H): for forecast w, calibrated on the rolling origins
-    whose targets all lie at or before point `ends[w]`.
+) -> dict[str, list[np.ndarray]]:
+    """Per model name, for forecast w, the nonconformity scores (m_w, H) (CQR: (L, m_w, H)) of
+    the rolling origins whose targets all lie at or before point `ends[w]`.
 
     Only `values[: max(ends) + 1]` is read, for targets; every origin's forecast is made once
     (`forecast_from`) and shared by the forecasts whose calibration includes it.
@@ -120,24 +136,72 @@ def margins_before(
     history = np.asarray(values[: int(ends.max()) + 1], dtype=np.float64)
     actual = history[union[:, None] + np.arange(1, horizon + 1)]  # (m, H)
     position = {int(o): i for i, o in enumerate(union)}
+    rows = {end: [position[int(o)] for o in origins] for end, origins in per_end.items()}
     out = {}
     for name, outputs in forecast_from(union).items():
         method = settings.method if name == MODEL else "conformal"
         scores = scores_of(outputs, actual, models.get(name), method)  # (m, H) or (L, m, H)
-        by_end = {}
-        for end, origins in per_end.items():
-            rows = [position[int(o)] for o in origins]
-            if scores.ndim == 3:
-                by_end[end] = np.stack(
-                    [
-                        conformal_quantile(s[rows], lv)
-                        for s, lv in zip(scores, settings.levels, strict=True)
-                    ]
-                )
-            else:
-                chosen = scores[rows]
-                by_end[end] = np.stack([conformal_quantile(chosen, lv) for lv in settings.levels])
-        out[name] = np.stack([by_end[int(end)] for end in ends])  # (n, L, H)
+        by_end = {end: scores[..., r, :] for end, r in rows.items()}
+        out[name] = [by_end[int(end)] for end in ends]
+    return out
+
+
+def margins_of(scores: np.ndarray, levels: tuple[float, ...]) -> np.ndarray:
+    """Split-conformal margins (L, H) from calibration scores (m, H), or CQR's (L, m, H)."""
+    return np.stack(
+        [
+            conformal_quantile(scores[i] if scores.ndim == 3 else scores, lv)
+            for i, lv in enumerate(levels)
+        ]
+    )
+
+
+def margins_before(
+    forecast_from: OriginForecasts,
+    values: np.ndarray,
+    ends: np.ndarray,
+    horizon: int,
+    first: int,
+    settings: IntervalSettings,
+    models: dict[str, Any],
+) -> dict[str, np.ndarray]:
+    """Per model name, margins (n, L, H): for forecast w, the split-conformal quantiles of
+    `scores_before`, calibrated on the rolling origins whose targets end by point `ends[w]`."""
+    got = scores_before(forecast_from, values, ends, horizon, first, settings, models)
+    return {name: stack_margins(rows, settings.levels) for name, rows in got.items()}
+
+
+def stack_margins(per_forecast: list[np.ndarray], levels: tuple[float, ...]) -> np.ndarray:
+    """(n, L, H) margins of n forecasts' calibration scores; forecasts sharing one score array
+    (the same calibration end) share its quantiles."""
+    cache = {id(s): margins_of(s, levels) for s in per_forecast}
+    return np.stack([cache[id(s)] for s in per_forecast])
+
+
+def adaptive_margins(
+    calibration: dict[str, list[np.ndarray]],
+    outputs: dict[str, np.ndarray],
+    actual: np.ndarray,
+    origins: np.ndarray,
+    settings: IntervalSettings,
+    models: dict[str, Any],
+) -> dict[str, np.ndarray]:
+    """Per model name, ACI margins (W, L, H) of W backtest forecasts in time order: their
+    calibration scores (`scores_before`), outputs (W, H[, Q]) and actual values (W, H), each
+    forecast's level moved by the misses of the forecasts whose targets end by its origin."""
+    horizon = actual.shape[1]
+    out = {}
+    for name, per_forecast in calibration.items():
+        method = settings.method if name == MODEL else "conformal"
+        own = scores_of(outputs[name], actual, models.get(name), method)  # (W, H) or (L, W, H)
+        levels = []
+        for i, lv in enumerate(settings.levels):
+            calib = [s[i] if s.ndim == 3 else s for s in per_forecast]
+            margins, _ = aci_margins(
+                calib, own[i] if own.ndim == 3 else own, origins, horizon, lv, settings.gamma
+            )
+            levels.append(margins)
+        out[name] = np.stack(levels, axis=1)
     return out
 
 
@@ -219,6 +283,33 @@ def calibration_forecasts(
     return forecast_from
 
 
+def window_calibration(
+    model: pl.LightningModule,
+    datamodule,
+    values: np.ndarray,
+    origins: np.ndarray,
+    ends: np.ndarray,
+    fit_end: int,
+    baseline_points: dict[str, np.ndarray],
+    settings: IntervalSettings,
+) -> tuple[dict[str, list[np.ndarray]], dict[str, np.ndarray]]:
+    """(calibration scores per model and forecast (`scores_before`), outputs per model) of the
+    forecasts from `origins` (the LSTM's, and the baselines' `baseline_points` (n, H)), each
+    calibrated on origins whose targets end by its `ends[w]`, the models fitted up to
+    `fit_end`; only `values[: max(ends) + 1]` reaches the calibration."""
+    check_quantile_setup(model, settings)
+    history = np.asarray(values[: int(np.max(ends)) + 1], dtype=np.float64)
+    forecast_from = calibration_forecasts(
+        model, datamodule, history, fit_end, list(baseline_points)
+    )
+    first = datamodule.lookback - 1
+    calibration = scores_before(
+        forecast_from, history, ends, datamodule.horizon, first, settings, {MODEL: model}
+    )
+    outputs = {MODEL: model_outputs(model, datamodule.inputs(origins)), **baseline_points}
+    return calibration, outputs
+
+
 def window_intervals(
     model: pl.LightningModule,
     datamodule,
@@ -229,19 +320,11 @@ def window_intervals(
     baseline_points: dict[str, np.ndarray],
     settings: IntervalSettings,
 ) -> dict[str, Bands]:
-    """Bands of the forecasts from `origins` (the LSTM's, and the baselines' `baseline_points`
-    (n, H)), each calibrated on origins whose targets end by its `ends[w]`, the models fitted
-    up to `fit_end`; only `values[: max(ends) + 1]` reaches the calibration."""
-    check_quantile_setup(model, settings)
-    history = np.asarray(values[: int(np.max(ends)) + 1], dtype=np.float64)
-    forecast_from = calibration_forecasts(
-        model, datamodule, history, fit_end, list(baseline_points)
+    """Split-conformal bands of the forecasts `window_calibration` describes, per model."""
+    calibration, outputs = window_calibration(
+        model, datamodule, values, origins, ends, fit_end, baseline_points, settings
     )
-    first = datamodule.lookback - 1
-    margins = margins_before(
-        forecast_from, history, ends, datamodule.horizon, first, settings, {MODEL: model}
-    )
-    outputs = {MODEL: model_outputs(model, datamodule.inputs(origins)), **baseline_points}
+    margins = {name: stack_margins(got, settings.levels) for name, got in calibration.items()}
     return {
         name: bands_of(name, out, margins[name], settings, model if name == MODEL else None)[1]
         for name, out in outputs.items()
