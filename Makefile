@@ -12,6 +12,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TORCH)$(if $(TORCH_INDEX),-index)
 ARGS ?=
 PYTEST_ARGS ?=
+# Test processes: two one-thread workers fill the 2 cores (whole files per worker, so a
+# module's trained fixture is made once); TEST_WORKERS=0 runs in this process only.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 # What `make tensorboard` serves, e.g. LOGDIR=outputs/train/multiruns/<sweep> for one sweep.
 LOGDIR ?= outputs
 BENCH_ARGS ?=
@@ -52,14 +56,14 @@ train: $(STAMP)
 	$(BIN)/python train.py $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
 
 # The slow tests include one against a real MLflow server, so this installs it.
 test-all: $(STAMP) mlflow-server
-	$(BIN)/python -m pytest -m "slow or not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "slow or not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)

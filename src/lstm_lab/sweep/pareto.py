@@ -5,17 +5,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from lstm_lab.io import atomic_write
+from lstm_lab.io import atomic_write, load_yaml
 from lstm_lab.plotting import pyplot, save_figure
 from lstm_lab.status import Status
 from lstm_lab.sweep.jobs import Job, varying_keys
 
 Objectives = list[tuple[str, str]]  # (metric, minimize | maximize)
-
-
-def _better_or_equal(a: Job, b: Job, objectives: Objectives) -> bool:
-    sign = {"minimize": 1.0, "maximize": -1.0}
-    return all(sign[d] * a.metrics[m] <= sign[d] * b.metrics[m] for m, d in objectives)
 
 
 def scored(jobs: list[Job], objectives: Objectives) -> list[Job]:
@@ -29,19 +24,21 @@ def scored(jobs: list[Job], objectives: Objectives) -> list[Job]:
     ]
 
 
-def pareto_front(jobs: list[Job], objectives: Objectives) -> list[Job]:
-    """The jobs no other job beats on every objective at once (equal on all is not beaten)."""
-    candidates = scored(jobs, objectives)
-    names = [m for m, _ in objectives]
-    return [
-        job
-        for job in candidates
-        if not any(
-            _better_or_equal(other, job, objectives)
-            and any(other.metrics[m] != job.metrics[m] for m in names)
-            for other in candidates
-        )
-    ]
+def pareto_front(sweep_dir: Path, jobs: list[Job]) -> list[Job]:
+    """The jobs on the search's Pareto front as Optuna computed it (`study.best_trials`, which
+    the sweeper writes into best_params.yaml before the summary is made): one computation."""
+    record = (
+        load_yaml(sweep_dir / "best_params.yaml")
+        if (sweep_dir / "best_params.yaml").is_file()
+        else None
+    )
+    entries = record.get("pareto_front") if isinstance(record, dict) else None
+    folders = {
+        Path(str(entry.get("job_dir"))).absolute()
+        for entry in entries or []
+        if isinstance(entry, dict) and entry.get("job_dir")
+    }
+    return [job for job in jobs if job.folder.absolute() in folders]
 
 
 def markdown(jobs: list[Job], front: list[Job], objectives: Objectives) -> str:
@@ -110,7 +107,7 @@ def plot_front(
 
 def write_pareto(sweep_dir: Path, jobs: list[Job], objectives: Objectives) -> str:
     """Append the front to summary.md and draw pareto.png; returns the Markdown added."""
-    front = pareto_front(jobs, objectives)
+    front = pareto_front(sweep_dir, jobs)
     text = markdown(jobs, front, objectives)
     summary = sweep_dir / "summary.md"
     atomic_write(summary, (summary.read_text() if summary.is_file() else "") + text)
