@@ -82,7 +82,7 @@ def main() -> None:
         )
         print(parts[-1], flush=True)
     lines = [
-        f"{time.strftime('%Y-%m-%d')}, 2-core CPU shared with other jobs, one thread, Python "
+        f"{time.strftime('%Y-%m-%d')}, 2-core CPU, nothing else running, one thread, Python "
         f"{platform.python_version()}; medians (min-max) of {args.repeats} interleaved runs of the "
         "whole process, start to exit.",
         "",

@@ -80,11 +80,10 @@ def main() -> None:
         f"Seeds {', '.join(map(str, args.seeds))}: test/mape in percent on exactly the "
         "protocol's target months, mean ± std over seeds; wall = median whole "
         "`python train.py` process (start to exit) on this machine's 2 CPU cores, one thread, "
-        "shared with four other agents' work; cpu = median user + system time of the process, "
-        "about what it takes alone on one core.",
+        "one process at a time; cpu = median user + system time of the process.",
         "",
         "| experiment | protocol | LSTM test/mape | per seed | goal | seasonal naive | AutoETS "
-        "| AutoARIMA | AutoTheta | beats seasonal naive | wall | cpu (goal 8 s) | peers (MAPE %) |",
+        "| AutoARIMA | AutoTheta | beats seasonal naive | wall (goal 8 s) | cpu | peers (MAPE %) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory() as folder:
