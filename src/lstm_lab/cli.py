@@ -18,7 +18,13 @@ from typing import Any, TypeVar
 
 from lstm_lab.errors import ConfigError, TrainingDiverged, report
 from lstm_lab.io import refuse_symlinks
-from lstm_lab.replay import override_key, path_override, read_yaml, replayable
+from lstm_lab.replay import (
+    override_key,
+    path_override,
+    read_yaml,
+    replayable,
+    split_override,
+)
 from lstm_lab.run_dirs import RUN_RECORDS, discard_refused_run, is_other_rank
 from lstm_lab.sweep.resume import sweep_argv
 from lstm_lab.validation import check_writable_dir
@@ -36,10 +42,7 @@ RENAMED = {
 
 
 def _split(override: str) -> tuple[str, str] | None:
-    if "=" not in override or override.startswith("~"):
-        return None
-    key, value = override.split("=", 1)
-    return key.lstrip("+"), value
+    return split_override(override)
 
 
 def check_group_choices(overrides: list[str], config_dir: Path, extra: list[Path] = ()) -> None:

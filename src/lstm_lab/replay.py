@@ -45,6 +45,23 @@ def read_yaml(path: Path) -> object:
         return None
 
 
+def split_override(line: str) -> tuple[str, str] | None:
+    """(key, value as written) of a `key=value` override, read by Hydra's parser; None for a
+    flag, a deletion or a line Hydra would refuse."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    if line.startswith("-"):
+        return None
+    try:
+        (override,) = OverridesParser.create().parse_overrides([line])
+    except (HydraException, ValueError):
+        return None
+    if override.is_delete() or override.value_type is None:
+        return None
+    return override.key_or_group, line.split("=", 1)[1]  # the value as the user wrote it
+
+
 def override_key(line: str) -> str | None:
     """The key (or group) an override sets, read by Hydra's parser; None for a flag."""
     from hydra.core.override_parser.overrides_parser import OverridesParser

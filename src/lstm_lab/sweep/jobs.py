@@ -8,6 +8,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from lstm_lab.io import load_yaml
+from lstm_lab.replay import split_override
 from lstm_lab.run_record import RunRecord
 from lstm_lab.status import Status
 
@@ -43,11 +44,9 @@ def read_job(folder: Path) -> Job:
     hydra_dir = folder / ".hydra"
     # Read with bounds (no YAML aliases, no huge files): a sweep folder may come from anyone.
     hydra_cfg = OmegaConf.create(load_yaml(hydra_dir / "hydra.yaml"))
-    overrides = dict(
-        override.lstrip("+~").split("=", 1)
-        for override in load_yaml(hydra_dir / "overrides.yaml")
-        if "=" in override
-    )
+    lines = load_yaml(hydra_dir / "overrides.yaml")
+    lines = lines if isinstance(lines, list) else []
+    overrides = dict(parts for line in lines if (parts := split_override(str(line))))
     for key in SUMMARY_KEYS:  # the summary's setting, not the job's
         overrides.pop(key, None)
     job = Job(num=int(hydra_cfg.hydra.job.num), folder=folder, overrides=overrides)

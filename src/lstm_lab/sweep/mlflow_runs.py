@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from lstm_lab.errors import ConfigError, report
 from lstm_lab.io import load_yaml, write_json
+from lstm_lab.replay import split_override
 from lstm_lab.status import Status
 from lstm_lab.tracking import (
     PARENT_FILE,
@@ -125,8 +126,7 @@ def sweep_params(config: DictConfig) -> dict[str, str]:
     searched = OmegaConf.select(config, "hydra.sweeper.params") or {}
     lines += [f"{key}={value}" for key, value in searched.items()]
     params: dict[str, str] = {}
-    for line in lines:
-        key, _, value = line.lstrip("+~").partition("=")
+    for key, value in filter(None, map(split_override, lines)):
         if key not in excluded and not key.startswith("hydra"):
             params[key] = value
     return params
