@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,11 +53,14 @@ class RunStatus(pl.Callback):
         self.fit_start = time.perf_counter()
         self.earlier: dict[str, Any] = {}
         self.stop_watch: Callable[[], None] = lambda: None
+        self.ctrl_c = False
+        self._previous_sigint: Any = None
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.fit_start = time.perf_counter()
         self.earlier = {}
         self.stop_watch = watch_for_sigterm(trainer, self._stuck)
+        self._defer_ctrl_c()
         record = RunRecord(self.output_dir)
         # Only a run resumed in its own folder continues the attempts recorded there.
         if trainer.ckpt_path and record.status in (Status.COMPLETED, Status.INTERRUPTED):
@@ -64,6 +68,34 @@ class RunStatus(pl.Callback):
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.stop_watch()
+        self._restore_ctrl_c()
+
+    def _defer_ctrl_c(self) -> None:
+        """Ctrl-C stops training at the next step's end, as Lightning does with SIGTERM: a
+        KeyboardInterrupt raised anywhere can leave a lock held (a writer thread's queue) and
+        hang the shutdown; a second Ctrl-C interrupts at once."""
+        self.ctrl_c = False
+        self._previous_sigint = None
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def handler(signum: int, frame: Any) -> None:
+            if self.ctrl_c:
+                raise KeyboardInterrupt
+            self.ctrl_c = True
+
+        self._previous_sigint = signal.signal(signal.SIGINT, handler)
+
+    def _restore_ctrl_c(self) -> None:
+        if self._previous_sigint is not None:
+            signal.signal(signal.SIGINT, self._previous_sigint)
+            self._previous_sigint = None
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        if self.ctrl_c:
+            raise KeyboardInterrupt
+
+    on_validation_batch_end = on_train_batch_end
 
     def _stuck(self, message: str) -> None:
         """A DDP job that SIGTERM must end while rank 0 is stuck in a collective."""
@@ -88,6 +120,7 @@ class RunStatus(pl.Callback):
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
     ) -> None:
         self.stop_watch()
+        self._restore_ctrl_c()
         if isinstance(exception, TrainingDiverged):
             self._diverged(trainer, pl_module, exception)
         elif isinstance(exception, KeyboardInterrupt | SystemExit):
