@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytorch_lightning as pl
-import torch
 from torch import Tensor
 
 from lstm_lab.data.functions import get_function, make_series
@@ -130,17 +129,7 @@ class FunctionDataModule(pl.LightningDataModule):
         return x[self.split :], y[self.split :]
 
     def train_dataloader(self) -> ShuffledBatches:
-        trainer = self.trainer
-        device = trainer.strategy.root_device if trainer else torch.device("cpu")
-        tensors = tuple(t.to(device) for t in self.train)
-        return ShuffledBatches(
-            tensors,
-            self.batch_size,
-            num_steps=trainer.max_steps if trainer else len(self.train[0]),
-            seed=torch.initial_seed(),
-            rank=trainer.global_rank if trainer else 0,
-            world_size=trainer.world_size if trainer else 1,
-        )
+        return ShuffledBatches.for_trainer(self.train, self.batch_size, self.trainer)
 
     def val_dataloader(self) -> FixedBatches:
         # The whole split as one batch: it is tiny, and one batch means one step of overhead.

@@ -157,16 +157,7 @@ class SeriesDataModule(pl.LightningDataModule):
         return self.values[: self.train_end + 1]
 
     def train_dataloader(self) -> ShuffledBatches:
-        trainer = self.trainer
-        device = trainer.strategy.root_device if trainer else torch.device("cpu")
-        return ShuffledBatches(
-            tuple(t.to(device) for t in self.train),
-            self.batch_size,
-            num_steps=trainer.max_steps if trainer else len(self.train[0]),
-            seed=torch.initial_seed(),
-            rank=trainer.global_rank if trainer else 0,
-            world_size=trainer.world_size if trainer else 1,
-        )
+        return ShuffledBatches.for_trainer(self.train, self.batch_size, self.trainer)
 
     def val_dataloader(self) -> FixedBatches:
         return FixedBatches(self.val)

@@ -9,6 +9,7 @@ are a pure function of (seed, step), so their position is all the state a resume
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -26,6 +27,21 @@ class ShuffledBatches:
     (`rank::world_size`), as DistributedSampler does, so the ranks never see the same window
     in the same pass.
     """
+
+    @classmethod
+    def for_trainer(
+        cls, tensors: tuple[Tensor, ...], batch_size: int, trainer: Any
+    ) -> ShuffledBatches:
+        """The training stream a datamodule hands `trainer` (None: one pass on the CPU)."""
+        device = trainer.strategy.root_device if trainer else torch.device("cpu")
+        return cls(
+            tuple(t.to(device) for t in tensors),
+            batch_size,
+            num_steps=trainer.max_steps if trainer else len(tensors[0]),
+            seed=torch.initial_seed(),
+            rank=trainer.global_rank if trainer else 0,
+            world_size=trainer.world_size if trainer else 1,
+        )
 
     def __init__(
         self,
